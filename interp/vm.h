@@ -1,0 +1,156 @@
+// The canonical MT-Cannon v8 step function (spec §4–§9) and the VM that runs it.
+//
+// Owns: the scheduler, instruction execution, syscalls, the pre-image reader cache, the memory
+// access tracker that records proofs, and the per-process proof slots whose stale contents
+// upstream's proofs expose (spec §17.1).
+// Invariants:
+//  - a step either completes and leaves a valid post-state, or returns a VmException (the state is
+//    then unusable, as upstream has no post-state for it);
+//  - `run(n)` executes exactly n steps unless the state exits or an exception occurs first;
+//  - nothing here prints: guest output goes to the output sink, hints to the oracle.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "runtime/preimage.h"
+#include "runtime/state.h"
+
+namespace cannonball {
+
+enum class ExceptionKind : uint8_t {
+  InvalidPc,
+  InvalidInstruction,
+  BranchInDelaySlot,
+  DivideByZero,
+  UnknownSyscall,
+  PreimageOutOfBounds,
+  NoPreimageOracle,
+  EmptyThreadStack,
+  UnexpectedMemoryAccess,
+};
+const char* exception_name(ExceptionKind kind);
+
+struct VmException {
+  ExceptionKind kind;
+  Word pc = 0;
+  Word step = 0;  // the step counter of the pre-state
+  std::string detail;
+  std::string message() const;  // "<kind> at step N, pc 0x...: detail"
+};
+
+// Everything one proven step records (spec §2.5, §11.2).
+struct StepWitness {
+  Word step = 0;
+  StateWitness state{};
+  Hash32 pre_hash{};
+  Hash32 post_hash{};
+  std::vector<uint8_t> proof_data;  // 6090 bytes
+  bool read_preimage = false;        // the step read fd 5
+  Hash32 preimage_key{};
+  std::vector<uint8_t> preimage_value;  // with its 8-byte length prefix
+  Word preimage_offset = 0;
+  bool has_preimage() const;  // read fd 5 with a non-zero key (what the proof JSON shows)
+};
+
+// Receives what the guest writes to stdout (fd 1) and stderr (fd 2).
+using OutputSink = std::function<void(int fd, std::span<const uint8_t> bytes)>;
+
+class SchedulerObserver;  // audit statistics (tools/ side); null when not asked for
+
+// The outcome of a run of several steps.
+struct RunResult {
+  Word steps = 0;  // steps executed
+  std::optional<VmException> exception;
+};
+
+class Vm {
+ public:
+  explicit Vm(State& state);
+
+  State& state() { return state_; }
+  const State& state() const { return state_; }
+  void set_oracle(PreimageOracle* oracle) { oracle_ = oracle; }
+  void set_output(OutputSink sink) { output_ = std::move(sink); }
+  void set_observer(SchedulerObserver* observer) { observer_ = observer; }
+  SchedulerObserver* observer() const { return observer_; }
+  const PreimageCache& preimage_cache() const { return preimage_cache_; }
+
+  // One step (spec §4). Returns the exception if the step has no valid post-state.
+  std::optional<VmException> step();
+  // One step recording its witness and proof. On an exception `out` is incomplete.
+  std::optional<VmException> step_with_proof(StepWitness& out);
+  // Exactly `steps` steps, fewer only if the state exits or an exception occurs, or (when asked)
+  // right after a step that read from the pre-image fd.
+  RunResult run(Word steps, bool stop_after_preimage_read = false);
+  // Whether the most recent step read fd 5, and the pre-step offset it read at.
+  bool last_step_read_preimage() const { return read_preimage_this_step_; }
+  Word last_preimage_offset() const { return last_preimage_offset_; }
+
+  // Counters of the pre-image traffic (for --debug-info).
+  Word preimage_requests() const { return preimage_requests_; }
+  Word total_preimage_size() const { return total_preimage_size_; }
+
+  // Semantics entry points shared with the JIT (each is one step's instruction part, after the
+  // scheduler has decided to run `insn` on the current thread). They throw VmFault.
+  void execute_syscall();
+  void execute_rmw(uint32_t insn);
+  void execute_core(uint32_t insn);
+
+  // Memory accessors used by the step: they record proof slot #1 and apply the LL rule.
+  Word read_data_word(Word addr);
+  void write_data_word(Word addr, Word value);
+  void handle_memory_update(Word aligned_addr) {
+    if (aligned_addr == (state_.ll_address & AddressMask)) clear_ll_reservation();
+  }
+  void clear_ll_reservation() {
+    state_.ll_reservation_status = 0;
+    state_.ll_address = 0;
+    state_.ll_owner_thread = 0;
+  }
+
+  // Scheduler primitives (spec §4).
+  void preempt_thread();
+  void pop_thread();
+  void push_thread(const Thread& thread);
+
+ private:
+  void step_inner();
+  void track_access(Word aligned_addr);
+  void track_access2(Word aligned_addr);
+  void handle_sys_read(Word fd, Word addr, Word count, Word& v0, Word& v1);
+  void handle_sys_write(Word fd, Word addr, Word count, Word& v0, Word& v1);
+  void read_preimage_chunk(Word offset, uint8_t chunk[32], Word& chunk_len);
+  void forward_hints();
+
+  State& state_;
+  PreimageOracle* oracle_ = nullptr;
+  OutputSink output_;
+  SchedulerObserver* observer_ = nullptr;
+  PreimageCache preimage_cache_;
+  Word preimage_requests_ = 0;
+  Word total_preimage_size_ = 0;
+
+  // Proof tracking. Slots #1 and #2 live as long as the VM (spec §17.1).
+  bool proof_enabled_ = false;
+  Word last_mem_access_ = ~Word{0};
+  MemProof mem_proof1_{};
+  MemProof mem_proof2_{};
+  bool read_preimage_this_step_ = false;
+  Word last_preimage_offset_ = 0;
+};
+
+// A VM exception thrown inside a step; Vm::step turns it into a VmException.
+struct VmFault {
+  ExceptionKind kind;
+  std::string detail;
+};
+
+// Sub-word helpers of spec §5.6, shared with the JIT's helpers and the tests.
+Word select_subword(Word addr, Word mem, unsigned size, bool sign_extend);
+Word update_subword(Word addr, Word mem, unsigned size, Word value);
+Word splitmix64(Word seed);
+
+}  // namespace cannonball

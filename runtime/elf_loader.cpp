@@ -1,0 +1,170 @@
+#include "runtime/elf_loader.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+namespace cannonball {
+namespace {
+
+constexpr uint32_t PT_LOAD = 1;
+constexpr uint32_t PT_MIPS_ABIFLAGS = 0x7000'0003;
+constexpr uint16_t EM_MIPS = 8;
+constexpr uint32_t SHT_SYMTAB = 2;
+
+struct Bytes {
+  const std::vector<uint8_t>& data;
+  void need(Word offset, Word size, const char* what) const {
+    if (offset > data.size() || size > data.size() - offset)
+      throw ElfError(std::string("truncated ELF: ") + what + " lies outside the file");
+  }
+  uint16_t u16(Word off) const {
+    need(off, 2, "field");
+    return static_cast<uint16_t>(data[off] << 8 | data[off + 1]);
+  }
+  uint32_t u32(Word off) const {
+    need(off, 4, "field");
+    return load_be32(data.data() + off);
+  }
+  Word u64(Word off) const {
+    need(off, 8, "field");
+    return load_be64(data.data() + off);
+  }
+};
+
+void check_header(const Bytes& in) {
+  in.need(0, 64, "ELF header");
+  if (std::memcmp(in.data.data(), "\x7f" "ELF", 4) != 0) throw ElfError("not an ELF file (bad magic)");
+  if (in.data[4] != 2) throw ElfError("not a 64-bit ELF file");
+  if (in.data[5] != 2) throw ElfError("not a big-endian ELF file");
+  const uint16_t machine = in.u16(18);
+  if (machine != EM_MIPS) throw ElfError("ELF machine is " + std::to_string(machine) + ", not MIPS (8)");
+}
+
+void patch_stack(State& state) {
+  Memory& mem = state.memory;
+  const Word sp = StackPointerStart;
+  mem.allocate_range(sp - 0x4000, 0x5000);
+  state.left_stack.back().regs[29] = sp;
+  const Word words[][2] = {{0, 1},       {8, sp + 128}, {16, 0}, {24, sp + 96}, {32, 0},
+                           {40, 6},      {48, 4096},    {56, 25}, {64, sp + 80}, {72, 0}};
+  for (const auto& [offset, value] : words) mem.write_word(sp + offset, value);
+  const char random_bytes[] = "4;byfairdiceroll";
+  mem.write_bytes(sp + 80, reinterpret_cast<const uint8_t*>(random_bytes), 16);
+  uint8_t env[32] = {};
+  std::memcpy(env, "GODEBUG=memprofilerate=0", 24);
+  mem.write_bytes(sp + 96, env, sizeof env);
+  uint8_t argv0[16] = {};
+  std::memcpy(argv0, "op-program", 10);
+  mem.write_bytes(sp + 128, argv0, sizeof argv0);
+}
+
+}  // namespace
+
+State load_elf(const std::vector<uint8_t>& elf) {
+  const Bytes in{elf};
+  check_header(in);
+  State state = make_initial_state(in.u64(24));
+  const Word phoff = in.u64(32);
+  const uint16_t phentsize = in.u16(54);
+  const uint16_t phnum = in.u16(56);
+  for (uint16_t i = 0; i < phnum; ++i) {
+    const Word ph = phoff + Word{i} * phentsize;
+    in.need(ph, 56, "program header");
+    const uint32_t type = in.u32(ph);
+    const Word offset = in.u64(ph + 8);
+    const Word vaddr = in.u64(ph + 16);
+    const Word filesz = in.u64(ph + 32);
+    const Word memsz = in.u64(ph + 40);
+    if (type == PT_MIPS_ABIFLAGS) continue;
+    if (filesz != memsz && !(type == PT_LOAD && filesz < memsz))
+      throw ElfError("program header " + std::to_string(i) + ": file size " + hex_word(filesz) +
+                     " differs from memory size " + hex_word(memsz));
+    if (memsz == 0) continue;
+    const Word last = vaddr + memsz - 1;
+    if (last < vaddr || last > 0xFFFF'FFFF'FFFFull || last >= HeapStart)
+      throw ElfError("program header " + std::to_string(i) + " at " + hex_word(vaddr) + " (size " + hex_word(memsz) +
+                     ") does not fit below " + hex_word(HeapStart));
+    in.need(offset, filesz, "segment data");
+    state.memory.write_bytes(vaddr, elf.data() + offset, filesz);
+    if (memsz > filesz) state.memory.allocate_range(vaddr + filesz, memsz - filesz);
+  }
+  patch_stack(state);
+  return state;
+}
+
+std::vector<Symbol> elf_symbols(const std::vector<uint8_t>& elf) {
+  const Bytes in{elf};
+  check_header(in);
+  const Word shoff = in.u64(40);
+  const uint16_t shentsize = in.u16(58);
+  const uint16_t shnum = in.u16(60);
+  for (uint16_t i = 0; i < shnum; ++i) {
+    const Word sh = shoff + Word{i} * shentsize;
+    in.need(sh, 64, "section header");
+    if (in.u32(sh + 4) != SHT_SYMTAB) continue;
+    const Word offset = in.u64(sh + 24);
+    const Word size = in.u64(sh + 32);
+    const uint32_t link = in.u32(sh + 40);
+    const Word entsize = in.u64(sh + 56);
+    if (entsize < 24) throw ElfError("symbol table entry size is too small");
+    in.need(offset, size, "symbol table");
+    const Word strsh = shoff + Word{link} * shentsize;
+    in.need(strsh, 64, "string table header");
+    const Word stroff = in.u64(strsh + 24);
+    const Word strsize = in.u64(strsh + 32);
+    in.need(stroff, strsize, "string table");
+    std::vector<Symbol> symbols;
+    for (Word entry = offset + entsize; entry + entsize <= offset + size; entry += entsize) {
+      const uint32_t name = in.u32(entry);
+      Symbol symbol;
+      if (name < strsize) {
+        const char* begin = reinterpret_cast<const char*>(elf.data() + stroff + name);
+        symbol.name.assign(begin, strnlen(begin, strsize - name));
+      }
+      symbol.start = in.u64(entry + 8);
+      symbol.size = in.u64(entry + 16);
+      symbols.push_back(std::move(symbol));
+    }
+    std::stable_sort(symbols.begin(), symbols.end(),
+                     [](const Symbol& a, const Symbol& b) { return a.start < b.start; });
+    return symbols;
+  }
+  throw ElfError("the ELF has no symbol table (.symtab): it was stripped");
+}
+
+std::string metadata_json(const std::vector<Symbol>& symbols) {
+  // Hand-formatted to match the two-space layout and number forms exactly.
+  std::string out = "{\n  \"symbols\": [";
+  for (size_t i = 0; i < symbols.size(); ++i) {
+    out += i ? ",\n    {\n" : "\n    {\n";
+    nlohmann::json name = symbols[i].name;
+    out += "      \"name\": " + name.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ",\n";
+    out += "      \"start\": " + std::to_string(symbols[i].start) + ",\n";
+    out += "      \"size\": " + std::to_string(symbols[i].size) + "\n    }";
+  }
+  out += symbols.empty() ? "]\n}\n\n" : "\n  ]\n}\n\n";
+  return out;
+}
+
+std::string symbol_at(const std::vector<Symbol>& symbols, Word addr) {
+  auto it = std::upper_bound(symbols.begin(), symbols.end(), addr,
+                             [](Word a, const Symbol& s) { return a < s.start; });
+  while (it != symbols.begin()) {
+    --it;
+    if (addr >= it->start && addr < it->start + std::max<Word>(it->size, 1)) return it->name;
+    if (it->size != 0) break;
+  }
+  return "";
+}
+
+std::vector<Symbol> read_metadata_json(const std::string& text) {
+  const auto json = nlohmann::json::parse(text);
+  std::vector<Symbol> symbols;
+  for (const auto& entry : json.at("symbols"))
+    symbols.push_back({entry.at("name").get<std::string>(), entry.at("start").get<Word>(), entry.at("size").get<Word>()});
+  std::stable_sort(symbols.begin(), symbols.end(), [](const Symbol& a, const Symbol& b) { return a.start < b.start; });
+  return symbols;
+}
+
+}  // namespace cannonball

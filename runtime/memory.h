@@ -1,0 +1,130 @@
+// Sparse paged guest memory with a lazily maintained Keccak merkle tree (spec §3).
+//
+// Owns: the page table (4 KiB pages keyed by page index over the full 64-bit space), the merkle
+// node cache, and the precomputed zero-subtree hashes.
+// Invariants:
+//  - every access is to an 8-byte aligned word stored big-endian; reads of absent pages return 0
+//    and allocate nothing; every write allocates its page and marks it merkle-dirty;
+//  - `nodes_` holds a hash for every tree node at depth <= PageDepth whose subtree contains an
+//    allocated page and is up to date for all pages not in `dirty_pages_`; absent nodes hash to
+//    the zero hash of their height;
+//  - nothing is hashed on the write path: roots and proofs flush the dirty pages on demand.
+#pragma once
+
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "runtime/word.h"
+
+namespace cannonball {
+
+inline constexpr unsigned TreeDepth = 59;  // 2^59 leaves of 32 bytes
+inline constexpr unsigned PageHeight = 7;  // a page is 128 leaves
+inline constexpr unsigned PageDepth = TreeDepth - PageHeight;
+inline constexpr size_t PageWords = PageSize / 8;
+
+using MemProof = std::array<uint8_t, MemProofSize>;
+
+struct Page {
+  alignas(64) uint8_t bytes[PageSize] = {};
+  Word index = 0;
+  bool merkle_dirty = false;
+  // Set by the JIT when the page holds translated code; a write then calls the code-write hook.
+  bool has_code = false;
+};
+
+// The hash of an empty subtree of the given height (0 = a 32-byte zero leaf, 59 = empty memory).
+const Hash32& zero_hash(unsigned height);
+
+class Memory {
+ public:
+  Memory();
+  Memory(const Memory& other);
+  Memory& operator=(const Memory& other);
+  Memory(Memory&&) noexcept = default;
+  Memory& operator=(Memory&&) noexcept = default;
+
+  // Aligned word access. `addr` must be 8-byte aligned (callers align; asserted in debug builds).
+  Word read_word(Word addr) const {
+    const Page* page = find_page(addr >> PageAddrBits);
+    return page ? load_be64(page->bytes + (addr & (PageSize - 8))) : 0;
+  }
+  void write_word(Word addr, Word value) {
+    Page& page = page_for_write(addr >> PageAddrBits);
+    store_be64(page.bytes + (addr & (PageSize - 8)), value);
+  }
+  // The 32-bit instruction word at a 4-aligned address.
+  uint32_t read_u32(Word addr) const {
+    const Page* page = find_page(addr >> PageAddrBits);
+    return page ? load_be32(page->bytes + (addr & (PageSize - 4))) : 0;
+  }
+
+  // Page table access. `find_page` never allocates; `page_for_write` allocates if needed, marks
+  // the page merkle-dirty and calls the code-write hook if the page holds translated code.
+  const Page* find_page(Word page_index) const {
+    CacheEntry& entry = cache_[page_index & (CacheSize - 1)];
+    if (entry.index == page_index && entry.page) return entry.page;
+    return find_page_slow(page_index);
+  }
+  Page* find_page_mut(Word page_index) { return const_cast<Page*>(find_page(page_index)); }
+  Page& page_for_write(Word page_index) {
+    CacheEntry& entry = cache_[page_index & (CacheSize - 1)];
+    Page* page = (entry.index == page_index && entry.page) ? entry.page : &allocate_page(page_index);
+    if (!page->merkle_dirty) mark_dirty(*page);
+    if (page->has_code && code_write_hook_) code_write_hook_(code_write_ctx_, *page);
+    return *page;
+  }
+  Page& allocate_page(Word page_index);
+  // Marks a page changed through a raw pointer (the JIT's store path uses this once per page).
+  void mark_dirty(Page& page) {
+    page.merkle_dirty = true;
+    dirty_pages_.push_back(&page);
+  }
+
+  using CodeWriteHook = void (*)(void* ctx, Page& page);
+  void set_code_write_hook(CodeWriteHook hook, void* ctx) {
+    code_write_hook_ = hook;
+    code_write_ctx_ = ctx;
+  }
+
+  size_t page_count() const { return pages_.size(); }
+  std::vector<Word> sorted_page_indices() const;
+  // Copies `size` bytes into memory starting at `addr` (allocating pages), for loaders.
+  void write_bytes(Word addr, const uint8_t* data, size_t size);
+  // Allocates (zero-filled where absent) every page overlapping [addr, addr + size).
+  void allocate_range(Word addr, Word size);
+  uint8_t read_byte(Word addr) const;
+
+  Hash32 merkle_root();
+  // The 1920-byte proof of the leaf holding `addr` (spec §3): leaf, then 59 siblings upward.
+  MemProof merkle_proof(Word addr);
+
+  bool operator==(const Memory& other) const;  // byte contents of allocated pages, same page set
+
+ private:
+  static constexpr size_t CacheSize = 256;
+  struct CacheEntry {
+    Word index = 0;
+    Page* page = nullptr;
+  };
+  const Page* find_page_slow(Word page_index) const;
+  void flush_dirty_pages();
+  Hash32 node_hash(Word gindex, unsigned height) const;
+
+  std::unordered_map<Word, std::unique_ptr<Page>> pages_;
+  mutable std::array<CacheEntry, CacheSize> cache_{};
+  std::vector<Page*> dirty_pages_;
+  std::unordered_map<Word, Hash32> nodes_;  // generalized index (depth <= PageDepth) -> hash
+  CodeWriteHook code_write_hook_ = nullptr;
+  void* code_write_ctx_ = nullptr;
+};
+
+// Verifies a 1920-byte proof for `addr` against `root` (spec §3 "Verification").
+bool verify_merkle_proof(const Hash32& root, Word addr, const MemProof& proof);
+// The root after replacing the proven word at `addr` with `value`, using the proof's siblings.
+Hash32 root_after_write(Word addr, Word value, const MemProof& proof);
+// The word at `addr` read out of the proof's leaf.
+Word word_from_proof(Word addr, const MemProof& proof);
+
+}  // namespace cannonball

@@ -1,0 +1,3 @@
+module cannonball/guests
+
+go 1.26

@@ -1,0 +1,73 @@
+// `cannonball load-elf`: ELF -> initial state file and meta.json (spec §10, §12, §17.5, §17.6).
+#include <CLI/CLI.hpp>
+
+#include "runtime/elf_loader.h"
+#include "runtime/state_file.h"
+#include "tools/cannonball/cli_common.h"
+
+namespace cannonball {
+namespace {
+
+const char* const KnownVersionNames[] = {"singlethreaded",    "multithreaded",    "singlethreaded-2",
+                                         "multithreaded64",   "multithreaded64-2", "multithreaded-2",
+                                         "multithreaded64-3", "multithreaded64-4", "multithreaded64-5"};
+
+void check_type(const std::string& type) {
+  if (type == StateVersionName || type == "latest" || type == "experimental") return;
+  for (size_t i = 0; i < std::size(KnownVersionNames); ++i)
+    if (type == KnownVersionNames[i])
+      throw CliError("unsupported state version: " + std::to_string(i) + " (" + type + "); this VM creates " +
+                     StateVersionName);
+  throw CliError("unknown state version '" + type + "' (this VM creates " + StateVersionName + ")");
+}
+
+std::vector<uint8_t> read_elf(const std::string& path) {
+  try {
+    return read_file_maybe_gz(path);
+  } catch (const StateFileError& e) {
+    throw CliError(std::string("cannot read ELF: ") + e.what());
+  }
+}
+
+}  // namespace
+
+int load_elf_main(int argc, char** argv) {
+  CLI::App app{"Load a MIPS64 big-endian ELF into an initial multithreaded64-5 state", "cannonball load-elf"};
+  std::string type, path, out = "state.bin.gz", meta = "meta.json";
+  app.add_option("--type", type, "VM type of the state to create (multithreaded64-5)")->required();
+  app.add_option("--path", path, "path of the 64-bit big-endian MIPS ELF")->required();
+  app.add_option("--out", out, "state output path (.bin or .bin.gz); empty = do not write")->capture_default_str();
+  app.add_option("--meta", meta, "meta.json output path for symbol lookup; empty = none, '-' = stdout")
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 1;
+  }
+
+  check_type(type);
+  // Checked before anything is written, so a bad --out leaves no meta.json behind either.
+  if (!out.empty() && !is_binary_state_path(out))
+    throw CliError("cannot write state to '" + out + "': the name must end in .bin or .bin.gz");
+
+  const std::vector<uint8_t> elf = read_elf(path);
+  State state;
+  std::vector<Symbol> symbols;
+  try {
+    state = load_elf(elf);
+    symbols = elf_symbols(elf);
+  } catch (const ElfError& e) {
+    throw CliError("failed to load ELF " + path + ": " + e.what());
+  }
+  if (!meta.empty()) write_text_output(meta, metadata_json(symbols));
+  if (!out.empty()) {
+    try {
+      write_state_file(state, out);
+    } catch (const StateFileError& e) {
+      throw CliError(e.what());
+    }
+  }
+  return 0;
+}
+
+}  // namespace cannonball

@@ -1,0 +1,46 @@
+// `cannonball witness`: print the witness JSON of a state file; optionally write the raw witness.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "runtime/state_file.h"
+#include "tools/cannonball/cli_common.h"
+
+namespace cannonball {
+
+int witness_main(int argc, char** argv) {
+  CLI::App app{"Print the 188-byte witness and the state hash of a binary state file", "cannonball witness"};
+  std::string input, output;
+  app.add_option("--input", input, "binary state file (.bin or .bin.gz)")->required();
+  app.add_option("--output", output, "path to write the raw 188-byte witness to");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 1;
+  }
+  State state;
+  try {
+    state = read_state_file(input);
+  } catch (const StateFileError& e) {
+    throw CliError(std::string("invalid input state: ") + e.what());
+  }
+  const StateWitness witness = encode_witness(state);
+  if (!output.empty()) {
+    try {
+      write_file_atomic(output, std::vector<uint8_t>(witness.begin(), witness.end()), false);
+    } catch (const StateFileError& e) {
+      throw CliError(e.what());
+    }
+  }
+  std::string json = "{\n";
+  json += "  \"stateVersion\": " + std::to_string(StateVersion) + ",\n";
+  json += "  \"witnessHash\": \"" + to_hex(state_hash(witness)) + "\",\n";
+  json += "  \"witness\": \"" + to_hex(witness.data(), witness.size()) + "\",\n";
+  json += "  \"step\": " + std::to_string(state.step) + ",\n";
+  json += std::string("  \"exited\": ") + (state.exited ? "true" : "false") + ",\n";
+  json += "  \"exitCode\": " + std::to_string(state.exit_code) + "\n}\n\n";
+  std::fwrite(json.data(), 1, json.size(), stdout);
+  return 0;
+}
+
+}  // namespace cannonball

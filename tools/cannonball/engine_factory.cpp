@@ -1,0 +1,12 @@
+#include "tools/cannonball/engine_factory.h"
+
+#include "tools/cannonball/cli_common.h"
+
+namespace cannonball {
+
+std::unique_ptr<Engine> make_engine(const std::string& name, Vm& vm) {
+  if (name == "interp") return std::make_unique<InterpEngine>(vm);
+  throw CliError("unknown engine '" + name + "' (use interp)");
+}
+
+}  // namespace cannonball

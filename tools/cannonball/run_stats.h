@@ -1,0 +1,31 @@
+// Run statistics behind --debug-info: upstream's fields (spec §11.3) gathered through the VM's
+// observer hooks, so a run without --debug-info pays nothing for them.
+#pragma once
+
+#include <string>
+#include <unordered_map>
+
+#include "interp/observer.h"
+#include "interp/vm.h"
+
+namespace cannonball {
+
+class RunStats : public SchedulerObserver {
+ public:
+  void on_forced_preemption(const State&, const Thread&) override { ++forced_preemptions_; }
+  void on_thread_activated(const State& state, Word thread_id) override;
+  void on_load_linked(const State& state, const Thread& thread, Word, bool) override {
+    last_ll_step_[thread.thread_id] = state.step;
+  }
+  void on_store_conditional(const State& state, const Thread& thread, Word, bool, bool success) override;
+  void on_reservation_invalidated(const State&, Word, Word, Word) override { ++reservation_invalidations_; }
+
+  std::string debug_info_json(const Vm& vm) const;
+
+ private:
+  Word rmw_success_ = 0, rmw_fail_ = 0, max_ll_sc_ = 0, reservation_invalidations_ = 0, forced_preemptions_ = 0;
+  Word idle_steps_thread0_ = 0, active_thread_ = 0, last_active_step_thread0_ = 0;
+  std::unordered_map<Word, Word> last_ll_step_;
+};
+
+}  // namespace cannonball
