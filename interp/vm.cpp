@@ -73,7 +73,13 @@ void Vm::track_access(Word aligned_addr) {
 void Vm::track_access2(Word aligned_addr) {
   if (proof_enabled_ && last_mem_access_ + 8 != aligned_addr)
     throw VmFault{ExceptionKind::UnexpectedMemoryAccess, "clock_gettime second word is not adjacent"};
+  if (slot2_mode_ == Slot2Mode::Deferred && !proof_enabled_) {
+    slot2_stale_ = true;
+    deferred_clock_step_ = state_.step;
+    return;
+  }
   mem_proof2_ = state_.memory.merkle_proof(aligned_addr);
+  slot2_stale_ = false;
 }
 
 Word Vm::read_data_word(Word addr) {

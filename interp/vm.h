@@ -89,6 +89,23 @@ class Vm {
   bool last_step_read_preimage() const { return read_preimage_this_step_; }
   Word last_preimage_offset() const { return last_preimage_offset_; }
 
+  // Proof slot #2 (spec §17.1) holds the proof of the last clock_gettime's second word, taken
+  // mid-step, in proof and plain steps alike. Computing it needs a fresh merkle root, which is
+  // far too costly to do on every clock_gettime of a fast-forward. In Deferred mode a plain
+  // clock_gettime only records its step and marks the slot stale; the run loop re-creates the
+  // slot (by replay) before a proof step that would expose it. Eager is the default.
+  enum class Slot2Mode : uint8_t { Eager, Deferred };
+  void set_slot2_mode(Slot2Mode mode) { slot2_mode_ = mode; }
+  Slot2Mode slot2_mode() const { return slot2_mode_; }
+  bool slot2_stale() const { return slot2_stale_; }
+  // The step counter (after its increment) of the last clock_gettime whose slot was deferred.
+  Word deferred_clock_step() const { return deferred_clock_step_; }
+  const MemProof& slot2() const { return mem_proof2_; }
+  void set_slot2(const MemProof& proof) {
+    mem_proof2_ = proof;
+    slot2_stale_ = false;
+  }
+
   // Counters of the pre-image traffic (for --debug-info).
   Word preimage_requests() const { return preimage_requests_; }
   Word total_preimage_size() const { return total_preimage_size_; }
@@ -138,6 +155,9 @@ class Vm {
   Word last_mem_access_ = ~Word{0};
   MemProof mem_proof1_{};
   MemProof mem_proof2_{};
+  Slot2Mode slot2_mode_ = Slot2Mode::Eager;
+  bool slot2_stale_ = false;
+  Word deferred_clock_step_ = 0;
   bool read_preimage_this_step_ = false;
   Word last_preimage_offset_ = 0;
 };

@@ -87,7 +87,7 @@ State load_elf(const std::vector<uint8_t>& elf) {
                      ") does not fit below " + hex_word(HeapStart));
     in.need(offset, filesz, "segment data");
     state.memory.write_bytes(vaddr, elf.data() + offset, filesz);
-    if (memsz > filesz) state.memory.allocate_range(vaddr + filesz, memsz - filesz);
+    if (memsz > filesz) state.memory.write_bytes(vaddr + filesz, std::vector<uint8_t>(memsz - filesz).data(), memsz - filesz);
   }
   patch_stack(state);
   return state;

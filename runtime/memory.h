@@ -87,6 +87,8 @@ class Memory {
     code_write_hook_ = hook;
     code_write_ctx_ = ctx;
   }
+  // The context the hook was installed with (the JIT checks it to notice a replaced memory).
+  void* code_write_ctx() const { return code_write_ctx_; }
 
   size_t page_count() const { return pages_.size(); }
   std::vector<Word> sorted_page_indices() const;

@@ -24,6 +24,7 @@
 #include "tools/cannonball/matcher.h"
 #include "tools/cannonball/proof_json.h"
 #include "tools/cannonball/run_stats.h"
+#include "tools/cannonball/slot2_replay.h"
 
 namespace cannonball {
 namespace {
@@ -32,6 +33,9 @@ std::atomic<bool> g_interrupted{false};
 void on_interrupt(int) { g_interrupted = true; }
 
 constexpr Word MaxChunk = Word{1} << 22;  // steps between interrupt checks
+// Within this many steps before a proof step, clock_gettime keeps proof slot #2 eagerly, so the
+// replay of slot2_replay.h is needed only when no clock_gettime ran in that window.
+constexpr Word EagerSlot2Window = Word{1} << 20;
 
 struct PreimageStop {
   bool any = false;
@@ -257,8 +261,10 @@ int run_main(int argc, char** argv) {
     oracle = std::make_unique<DirectoryOracle>(preimage_dir);
 
   GuestOutputLogger guest_output(guest_stdout, guest_stderr);
+  RecordingOracle recording(oracle.get());
   Vm vm(state);
-  vm.set_oracle(oracle.get());
+  if (oracle) vm.set_oracle(&recording);
+  vm.set_slot2_mode(Vm::Slot2Mode::Deferred);
   vm.set_output([&](int fd, std::span<const uint8_t> bytes) { guest_output.write(fd, bytes); });
   std::unique_ptr<RunStats> stats;
   if (!debug_info.empty()) {
@@ -313,6 +319,7 @@ int run_main(int argc, char** argv) {
         }
       }
       if (proof_matcher.matches(step)) {
+        if (vm.slot2_stale()) vm.set_slot2(replay_slot2(input, vm.deferred_clock_step(), recording, engine_name));
         StepWitness witness;
         if (auto e = vm.step_with_proof(witness)) return fail_vm(*e);
         const std::string path = proof_fmt == "-" ? "-" : format_step_pattern(proof_fmt, step);
@@ -328,6 +335,11 @@ int run_main(int argc, char** argv) {
         const Word limit = step + MaxChunk;
         target = next ? std::min(*next, limit) : limit;
         if (target <= step) target = step + 1;  // wrapped at the top of the step range
+        // Keep slot #2 eagerly only close to the next proof step.
+        const auto next_proof = proof_matcher.next_match(step + 1);
+        const bool near_proof = next_proof && *next_proof - step <= EagerSlot2Window;
+        if (next_proof && !near_proof) target = std::min(target, *next_proof - EagerSlot2Window);
+        vm.set_slot2_mode(near_proof ? Vm::Slot2Mode::Eager : Vm::Slot2Mode::Deferred);
         const RunResult result = engine->advance(target - step, preimage_stop.enabled());
         if (result.exception) return fail_vm(*result.exception);
       }

@@ -1,7 +1,7 @@
 //go:debug decoratemappings=0
 
-// compute-small runs the compute kernels at a size of about 50 million
-// MIPS instructions.
+// compute-small runs the compute kernels at a size of about 30 million
+// VM steps.
 package main
 
 import "cannonball/guests/internal/workload"

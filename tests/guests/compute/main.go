@@ -1,6 +1,6 @@
 //go:debug decoratemappings=0
 
-// compute is a long compute-bound run (about 1.5 billion MIPS instructions)
+// compute is a long compute-bound run (about 1 billion VM steps)
 // for throughput measurements. The size is fixed because the VM's argv is.
 package main
 

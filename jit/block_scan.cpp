@@ -1,0 +1,45 @@
+#include "jit/block_scan.h"
+
+namespace cannonball::jit {
+
+InsnClass classify(uint32_t insn) {
+  const Op op = decode(insn);
+  if (op == Op::Invalid) return is_lax_regimm(insn) ? InsnClass::Branch : InsnClass::Terminator;
+  switch (info(op).group) {
+    case Group::Branch:
+    case Group::Jump: return InsnClass::Branch;
+    case Group::Syscall:
+    case Group::Rmw: return InsnClass::Terminator;
+    default: break;
+  }
+  if (op == Op::div || op == Op::divu || op == Op::ddiv || op == Op::ddivu) return InsnClass::MayFault;
+  return InsnClass::Normal;
+}
+
+BlockPlan scan_block(const Memory& memory, Word pc) {
+  BlockPlan plan;
+  plan.start_pc = pc;
+  const Word page_index = pc >> PageAddrBits;
+  const Page* page = memory.find_page(page_index);
+  if (page == nullptr || (pc & 3) != 0) return plan;
+  auto fetch = [&](Word at) { return load_be32(page->bytes + (at & (PageSize - 4))); };
+  for (Word at = pc; plan.insns.size() < MaxBlockInsns && (at >> PageAddrBits) == page_index; at += 4) {
+    const uint32_t insn = fetch(at);
+    const InsnClass kind = classify(insn);
+    if (kind == InsnClass::Terminator) break;
+    if (kind == InsnClass::Branch) {
+      const Word slot = at + 4;
+      if ((slot >> PageAddrBits) != page_index) break;
+      const uint32_t slot_insn = fetch(slot);
+      if (classify(slot_insn) != InsnClass::Normal) break;
+      plan.insns.push_back({at, insn, decode(insn)});
+      plan.insns.push_back({slot, slot_insn, decode(slot_insn)});
+      plan.ends_in_branch = true;
+      break;
+    }
+    plan.insns.push_back({at, insn, decode(insn)});
+  }
+  return plan;
+}
+
+}  // namespace cannonball::jit

@@ -1,0 +1,97 @@
+// Branches and jumps (spec §5.5): the decision is taken before the delay slot runs, the delay slot
+// runs inside the block, then the block chains to the target.
+//
+// Constraints: the condition reads rs/rt before the delay slot may overwrite them, and the link
+// register is written at the branch (the delay slot sees it), exactly as the interpreter does.
+// ebp holds "taken" (conditional branches) or the target pc (jr/jalr) across the delay slot; it is
+// callee-saved, so helper calls inside the delay slot keep it. An unknown REGIMM rt is an untaken
+// branch without link.
+#include "jit/emitter.h"
+
+namespace cannonball::jit {
+
+using namespace Xbyak;
+
+namespace {
+
+Word branch_target(const PlannedInsn& in) {
+  return in.pc + 4 + (sign_extend(in.insn & 0xFFFF, 16) << 2);
+}
+
+Word jump_target(const PlannedInsn& in) {
+  return ((in.pc + 4) & 0xFFFF'FFFF'F000'0000ull) | (Word{in.insn & 0x03FF'FFFF} << 2);
+}
+
+}  // namespace
+
+void Emitter::emit_branch_decision(const PlannedInsn& in) {
+  const unsigned rs = (in.insn >> 21) & 0x1F;
+  const unsigned rt = (in.insn >> 16) & 0x1F;
+  const unsigned rd = (in.insn >> 11) & 0x1F;
+  auto set_from_zero_compare = [&](void (Emitter::*setcc)(const Operand&)) {
+    cmp(reg(rs), 0);
+    (this->*setcc)(bpl);
+    movzx(ebp, bpl);
+  };
+  switch (in.op) {
+    case Op::beq:
+    case Op::bne:
+      load_reg(rax, rs);
+      cmp(rax, reg(rt));
+      if (in.op == Op::beq)
+        sete(bpl);
+      else
+        setne(bpl);
+      movzx(ebp, bpl);
+      break;
+    case Op::blez: set_from_zero_compare(&Emitter::setle); break;
+    case Op::bgtz: set_from_zero_compare(&Emitter::setg); break;
+    case Op::bltz:
+    case Op::bltzal: set_from_zero_compare(&Emitter::setl); break;
+    case Op::bgez:
+    case Op::bgezal: set_from_zero_compare(&Emitter::setge); break;
+    case Op::jr: load_reg(rbp, rs); break;
+    case Op::jalr:
+      load_reg(rbp, rs);
+      if (rd != 0) {
+        mov(rax, in.pc + 8);
+        store_reg(rd, rax);
+      }
+      break;
+    case Op::j:
+    case Op::jal:
+    case Op::Invalid: break;  // lax REGIMM: never taken
+    default: break;
+  }
+  if (in.op == Op::bltzal || in.op == Op::bgezal || in.op == Op::jal) {
+    mov(rax, in.pc + 8);
+    store_reg(31, rax);
+  }
+}
+
+void Emitter::emit_block_end() {
+  if (!plan_->ends_in_branch) {
+    emit_chain(plan_->fallthrough_pc());
+    return;
+  }
+  const PlannedInsn& in = plan_->insns[plan_->insns.size() - 2];
+  switch (in.op) {
+    case Op::jr:
+    case Op::jalr:
+      mov(rax, rbp);
+      emit_dispatch_rax();
+      return;
+    case Op::j:
+    case Op::jal: emit_chain(jump_target(in)); return;
+    case Op::Invalid: emit_chain(in.pc + 8); return;
+    default: break;
+  }
+  Label taken;
+  test(ebp, ebp);
+  jnz(taken, T_NEAR);
+  emit_chain(in.pc + 8);
+  L(taken);
+  emit_chain(branch_target(in));
+}
+
+}  // namespace cannonball::jit

@@ -1,0 +1,124 @@
+// Multiply and divide (spec §5.4): mult/multu/dmult/dmultu/div/divu/ddiv/ddivu write HI/LO, mul
+// writes rd.
+//
+// Constraints: 32-bit halves are sign-extended (mult and multu alike); dmult/dmultu keep the full
+// 128-bit product; INT_MIN / -1 is defined (quotient INT_MIN, remainder 0) and must not reach
+// idiv, which would trap the host; a zero divisor exits the block BEFORE the instruction so the
+// interpreter raises the exception with an exact state. Like the interpreter, every HI/LO row
+// writes 0 to a non-zero rd field.
+#include "jit/emitter.h"
+
+namespace cannonball::jit {
+
+using namespace Xbyak;
+
+bool Emitter::emit_muldiv(const PlannedInsn& in, size_t index) {
+  const uint32_t insn = in.insn;
+  const unsigned rs = (insn >> 21) & 0x1F;
+  const unsigned rt = (insn >> 16) & 0x1F;
+  const unsigned rd = (insn >> 11) & 0x1F;
+  auto reg32 = [&](unsigned r) { return dword[rbx + ThreadRegs + 8 * static_cast<int>(r)]; };
+  auto store_halves = [&](const Reg64& high, const Reg64& low) {
+    mov(hi(), high);
+    mov(lo(), low);
+  };
+  auto clear_rd = [&] {
+    if (rd != 0) mov(reg(rd), 0);
+  };
+
+  switch (in.op) {
+    case Op::mul:
+      if (rd == 0) return true;
+      mov(eax, reg32(rs));
+      imul(eax, reg32(rt));
+      movsxd(rax, eax);
+      store_reg(rd, rax);
+      return true;
+    case Op::mult:
+    case Op::multu:
+      if (in.op == Op::mult) {
+        movsxd(rax, reg32(rs));
+        movsxd(rcx, reg32(rt));
+      } else {
+        mov(eax, reg32(rs));
+        mov(ecx, reg32(rt));
+      }
+      imul(rax, rcx);  // the low 64 bits are the exact product either way
+      mov(rdx, rax);
+      sar(rdx, 32);
+      movsxd(rax, eax);
+      store_halves(rdx, rax);
+      clear_rd();
+      return true;
+    case Op::dmult:
+    case Op::dmultu:
+      load_reg(rax, rs);
+      if (in.op == Op::dmult)
+        imul(reg(rt));
+      else
+        mul(reg(rt));
+      store_halves(rdx, rax);
+      clear_rd();
+      return true;
+    case Op::div:
+    case Op::divu: {
+      Label done;
+      mov(ecx, reg32(rt));
+      test(ecx, ecx);
+      jz(exit_before(index), T_NEAR);
+      mov(eax, reg32(rs));
+      if (in.op == Op::div) {
+        Label normal;
+        cmp(ecx, -1);
+        jne(normal);
+        neg(eax);  // INT32_MIN / -1 wraps; remainder 0
+        movsxd(rax, eax);
+        xor_(edx, edx);
+        store_halves(rdx, rax);
+        jmp(done);
+        L(normal);
+        cdq();
+        idiv(ecx);
+      } else {
+        xor_(edx, edx);
+        div(ecx);
+      }
+      movsxd(rax, eax);
+      movsxd(rdx, edx);
+      store_halves(rdx, rax);
+      L(done);
+      clear_rd();
+      return true;
+    }
+    case Op::ddiv:
+    case Op::ddivu: {
+      Label done;
+      load_reg(rcx, rt);
+      test(rcx, rcx);
+      jz(exit_before(index), T_NEAR);
+      load_reg(rax, rs);
+      if (in.op == Op::ddiv) {
+        Label normal;
+        cmp(rcx, -1);
+        jne(normal);
+        neg(rax);  // INT64_MIN / -1 wraps; remainder 0
+        xor_(edx, edx);
+        store_halves(rdx, rax);
+        jmp(done);
+        L(normal);
+        cqo();
+        idiv(rcx);
+      } else {
+        xor_(edx, edx);
+        div(rcx);
+      }
+      store_halves(rdx, rax);
+      L(done);
+      clear_rd();
+      return true;
+    }
+    default: return false;
+  }
+}
+
+}  // namespace cannonball::jit

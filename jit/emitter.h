@@ -1,0 +1,89 @@
+// The x86-64 emitter (xbyak): turns a BlockPlan into host code in one executable buffer.
+//
+// Constraints: generated code runs between the entry trampoline and the shared exit stub only.
+// Fixed host registers while in generated code:
+//   rbx = Thread* (guest regs/hi/lo in place), r14 = JitContext*, r15 = fuel,
+//   r12 = TLB base, r13 = pc->code lookup table, rbp = branch decision across a delay slot.
+// rax, rcx, rdx, rsi, rdi, r8-r11 are scratch and do not survive a helper call. Helpers are
+// plain noexcept C functions; no C++ exception ever crosses generated frames. Each block
+// subtracts its whole length from the fuel on entry (entered only when fuel covers it); an early
+// exit gives back the steps it did not run, so the fuel is exact on every exit path.
+// The emitter is split by instruction group: emit_alu.cpp, emit_muldiv.cpp, emit_memory.cpp,
+// emit_branch.cpp; emitter.cpp holds the block driver, trampolines and exits.
+#pragma once
+
+#define XBYAK_NO_OP_NAMES
+#include <xbyak/xbyak.h>
+
+#include <deque>
+#include <functional>
+
+#include "jit/block_scan.h"
+#include "jit/jit_state.h"
+
+namespace cannonball::jit {
+
+using EntryFn = void (*)(JitContext* ctx, const void* code);
+
+class Emitter : public Xbyak::CodeGenerator {
+ public:
+  explicit Emitter(size_t capacity);
+  size_t capacity() const { return capacity_; }
+  // Drops every block and re-emits the trampolines. Nothing may be running generated code.
+  void clear();
+  EntryFn entry() const { return entry_; }
+  size_t remaining() const { return capacity_ - getSize(); }
+  // Emits one block; returns its entry. Throws Xbyak::Error when the buffer is full.
+  const void* emit_block(const BlockPlan& plan);
+
+ private:
+  // Stubs emitted after the block body (cold paths).
+  struct ColdExit {
+    Xbyak::Label label;
+    size_t index;  // resume at insns[index] with the fuel of insns[index..] given back
+  };
+  struct HelperCall {
+    Xbyak::Label label;  // reached with eax = helper result != 0
+    size_t index;        // the instruction the helper ran
+  };
+
+  void emit_trampolines();
+  void emit_insn(size_t index);
+  Xbyak::Address reg(unsigned r) { return qword[rbx + ThreadRegs + 8 * static_cast<int>(r)]; }
+  Xbyak::Address hi() { return qword[rbx + ThreadHi]; }
+  Xbyak::Address lo() { return qword[rbx + ThreadLo]; }
+  void load_reg(const Xbyak::Reg64& dst, unsigned r);
+  void store_reg(unsigned r, const Xbyak::Reg64& src);  // no-op for r == 0
+  void call_helper(const void* fn);
+  Xbyak::Label& exit_before(size_t index);
+  void emit_chain(Word target_pc);  // jump to the block at a constant pc (or exit)
+  void emit_dispatch_rax();         // jump to the block at pc rax (or exit)
+  // Runs the instruction through the interpreter's semantics (helpers.cpp).
+  void emit_interpreted(size_t index);
+  // Calls jit_execute_insn for insns[index]; falls through on success, leaves the block through
+  // an exit stub on a fault (before the instruction) or a code invalidation (after it).
+  void emit_interpreter_call(size_t index);
+  // Computes the effective address of a load/store in rax; rcx = page index, rdx = TLB slot
+  // offset. Jumps to `miss` when the TLB entry does not match, else leaves rdx = Page*.
+  void emit_address_and_tlb(const PlannedInsn& in, Xbyak::Label& miss);
+
+  // Groups (one file each).
+  bool emit_alu(const PlannedInsn& in);
+  bool emit_muldiv(const PlannedInsn& in, size_t index);
+  bool emit_memory(const PlannedInsn& in, size_t index);
+  void emit_branch_decision(const PlannedInsn& in);  // sets ebp = taken, writes the link
+  void emit_block_end();
+
+  size_t capacity_;
+  EntryFn entry_ = nullptr;
+  const void* exit_rax_ = nullptr;  // stores rax as exit pc, saves fuel, returns to C++
+  const BlockPlan* plan_ = nullptr;
+  // Deques keep the labels at stable addresses while xbyak refers to them.
+  std::deque<ColdExit> cold_exits_;
+  std::deque<HelperCall> helper_calls_;
+  std::deque<Xbyak::Label> labels_;                 // labels used by cold code
+  std::vector<std::function<void()>> cold_code_;  // emitted after the block body
+  Xbyak::Label& new_label() { return labels_.emplace_back(); }
+};
+
+}  // namespace cannonball::jit

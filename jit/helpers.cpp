@@ -1,0 +1,28 @@
+#include "jit/helpers.h"
+
+#include "jit/jit_runtime.h"
+
+namespace cannonball::jit {
+
+uint32_t jit_execute_insn(JitContext* ctx, uint32_t insn) noexcept {
+  JitRuntime& runtime = *ctx->runtime;
+  State& state = runtime.vm().state();
+  ctx->code_invalidated = 0;
+  const unsigned opcode = insn >> 26;
+  const bool is_store = opcode >= 0x28 && opcode <= 0x3F;  // ll/sc never reach here
+  const Word addr = ctx->thread->regs[(insn >> 21) & 0x1F] + sign_extend(insn & 0xFFFF, 16);
+  try {
+    runtime.vm().execute_core(insn);
+  } catch (...) {
+    // execute_core raises before changing anything (invalid word, zero divisor), so leaving the
+    // block before this instruction lets the interpreter raise the same exception exactly.
+    return HelperFault;
+  }
+  ctx->ll_aligned = state.ll_address & AddressMask;
+  if (is_store) runtime.tlb_fill(addr >> PageAddrBits);
+  return ctx->code_invalidated ? HelperCodeInvalidated : HelperOk;
+}
+
+void jit_tlb_fill(JitContext* ctx, Word page_index) noexcept { ctx->runtime->tlb_fill(page_index); }
+
+}  // namespace cannonball::jit

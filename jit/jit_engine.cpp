@@ -1,0 +1,49 @@
+#include "jit/jit_engine.h"
+
+#include <algorithm>
+
+#include "jit/jit_runtime.h"
+
+namespace cannonball::jit {
+
+JitEngine::JitEngine(Vm& vm) : vm_(vm), runtime_(std::make_unique<JitRuntime>(vm)) {}
+JitEngine::~JitEngine() = default;
+
+void JitEngine::clear_code() { runtime_->clear_code(); }
+const JitStats& JitEngine::stats() const { return runtime_->stats(); }
+
+bool JitEngine::can_run_blocks() const {
+  const State& state = vm_.state();
+  if (state.exited || state.active_stack().empty() || vm_.observer() != nullptr) return false;
+  if (state.steps_since_last_context_switch >= SchedQuantum) return false;
+  const Thread& thread = state.current_thread();
+  return !thread.exited && thread.next_pc == thread.pc + 4 && (thread.pc & 3) == 0;
+}
+
+RunResult JitEngine::advance(Word steps, bool stop_after_preimage_read) {
+  State& state = vm_.state();
+  RunResult result;
+  runtime_->prepare();
+  while (result.steps < steps && !state.exited) {
+    if (can_run_blocks()) {
+      const Word fuel = std::min(steps - result.steps, SchedQuantum - state.steps_since_last_context_switch);
+      const Word executed = runtime_->run_blocks(fuel);
+      if (executed != 0) {
+        state.step += executed;
+        state.steps_since_last_context_switch += executed;
+        result.steps += executed;
+        continue;
+      }
+    }
+    if (auto exception = vm_.step()) {
+      result.exception = std::move(exception);
+      return result;
+    }
+    ++result.steps;
+    runtime_->after_interpreter_step();
+    if (stop_after_preimage_read && vm_.last_step_read_preimage()) break;
+  }
+  return result;
+}
+
+}  // namespace cannonball::jit

@@ -1,0 +1,37 @@
+// JitEngine: the basic-block JIT behind the Engine interface (DESIGN.md "execute exactly N").
+//
+// advance(n) leaves the state exactly as n interpreter steps would. Generated code runs whole
+// blocks only while the remaining budget and the scheduler quantum both cover them; every other
+// step (syscalls, ll/sc, preemption, exited threads, delay-slot states, faults, pages without
+// code) is one Vm::step(). With a scheduler observer attached the engine defers every step to
+// the interpreter, since observers see each instruction.
+#pragma once
+
+#include <memory>
+
+#include "interp/engine.h"
+
+namespace cannonball::jit {
+
+class JitRuntime;
+struct JitStats;
+
+class JitEngine final : public Engine {
+ public:
+  explicit JitEngine(Vm& vm);
+  ~JitEngine() override;
+  const char* name() const override { return "jit"; }
+  RunResult advance(Word steps, bool stop_after_preimage_read) override;
+
+  // Drops all translated code (e.g. after replacing guest memory behind the engine's back).
+  void clear_code();
+  const JitStats& stats() const;
+
+ private:
+  bool can_run_blocks() const;
+
+  Vm& vm_;
+  std::unique_ptr<JitRuntime> runtime_;
+};
+
+}  // namespace cannonball::jit

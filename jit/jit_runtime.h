@@ -1,0 +1,73 @@
+// The code cache and dispatcher behind JitEngine: block lookup/translation, the pc -> code table,
+// the software TLB, and invalidation when guest code pages are written.
+//
+// Constraints: code memory is append-only until clear(); invalidating a page only unlinks its
+// blocks (table entries and map), so a block that is running when its page is written keeps
+// valid code under it. clear() runs only from C++ between entries into generated code. Pages
+// never move or die while a Memory lives, so TLB entries stay valid within one advance(); they
+// are flushed at each advance() entry and whenever the interpreter allocated a page (a TLB entry
+// may point at the zero page for a then-absent page).
+#pragma once
+
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "interp/vm.h"
+#include "jit/emitter.h"
+#include "jit/jit_state.h"
+
+namespace cannonball::jit {
+
+struct JitStats {
+  Word blocks_translated = 0;
+  Word blocks_invalidated = 0;
+  Word code_flushes = 0;
+  Word block_entries = 0;    // entries from C++ into generated code
+  Word jit_steps = 0;        // steps run by generated code
+  Word interp_steps = 0;     // steps the engine left to the interpreter
+};
+
+class JitRuntime {
+ public:
+  explicit JitRuntime(Vm& vm);
+  ~JitRuntime();
+  JitRuntime(const JitRuntime&) = delete;
+  JitRuntime& operator=(const JitRuntime&) = delete;
+
+  Vm& vm() { return vm_; }
+  JitStats& stats() { return stats_; }
+
+  // Called at each advance() entry: (re)installs the code-write hook, flushes the TLB.
+  void prepare();
+  // Called after the interpreter ran a step (it may have allocated pages).
+  void after_interpreter_step();
+  // Runs blocks for the current thread from its pc with at most `fuel` steps; updates pc/nextPC
+  // and returns the steps executed (0 when no block could run). The caller updates the counters.
+  Word run_blocks(Word fuel);
+
+  void tlb_fill(Word page_index) noexcept;
+  void invalidate_page(Page& page) noexcept;
+  void clear_code();
+
+ private:
+  struct BlockInfo {
+    const void* code;
+    Word page_index;
+  };
+  const void* lookup_or_translate(Word pc);
+  void tlb_flush();
+
+  Vm& vm_;
+  JitContext ctx_{};
+  std::vector<TlbEntry> tlb_;
+  std::vector<LookupEntry> lookup_;
+  std::unique_ptr<Page> zero_page_;
+  Emitter emitter_;
+  std::unordered_map<Word, BlockInfo> blocks_;
+  std::unordered_map<Word, std::vector<Word>> page_blocks_;
+  size_t known_page_count_ = 0;
+  JitStats stats_;
+};
+
+}  // namespace cannonball::jit

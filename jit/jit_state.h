@@ -1,0 +1,92 @@
+// The JIT's view of the CPU and of memory: one struct that generated code reads and writes, plus
+// the layout facts about runtime structs (Thread, Page) that the emitter depends on.
+//
+// Constraints: every offset the emitter uses is a named constant below with a static_assert, so a
+// change to Thread, Page or JitContext that would silently break generated code fails to compile.
+// Guest registers are NOT copied: generated code works on the current Thread's `regs`, `hi` and
+// `lo` in place through a pointer (rbx). The thread vector only reallocates in the interpreter
+// (clone), so the pointer is refreshed on every entry into generated code.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "runtime/memory.h"
+#include "runtime/state.h"
+
+namespace cannonball::jit {
+
+class JitRuntime;
+
+// One software-TLB entry: guest page index -> host bytes of that page (or of a shared zero page
+// when the page is absent, so reads of absent pages return 0 without allocating).
+struct TlbEntry {
+  Word page_index;  // ~0 when empty
+  Page* page;       // page->bytes is at offset 0
+};
+inline constexpr unsigned TlbBits = 10;
+inline constexpr size_t TlbEntries = size_t{1} << TlbBits;
+inline constexpr Word InvalidPageIndex = ~Word{0};
+
+// One entry of the direct-mapped pc -> code table used by every block exit.
+struct LookupEntry {
+  Word pc;           // 1 (never a 4-aligned pc) when empty
+  const void* code;  // entry of the block translated at `pc`
+};
+inline constexpr unsigned LookupBits = 16;
+inline constexpr size_t LookupEntries = size_t{1} << LookupBits;
+inline constexpr Word EmptyLookupPc = 1;
+inline constexpr uint32_t lookup_offset(Word pc) {
+  return static_cast<uint32_t>(((pc >> 2) & (LookupEntries - 1)) * sizeof(LookupEntry));
+}
+
+// The context generated code runs with (r14 points at it).
+struct JitContext {
+  Thread* thread = nullptr;     // current thread (rbx while in generated code)
+  Word fuel = 0;                // steps blocks may still take (r15 while in generated code)
+  Word exit_pc = 0;             // pc to resume at when generated code returns
+  Word ll_aligned = 0;          // state.ll_address & AddressMask: stores to it take the slow path
+  TlbEntry* tlb = nullptr;      // r12 while in generated code
+  LookupEntry* lookup = nullptr;  // r13 while in generated code
+  JitRuntime* runtime = nullptr;
+  uint8_t code_invalidated = 0;  // set by the code-write hook while a helper runs
+};
+
+// Offsets used by the emitter.
+inline constexpr int32_t CtxThread = 0;
+inline constexpr int32_t CtxFuel = 8;
+inline constexpr int32_t CtxExitPc = 16;
+inline constexpr int32_t CtxLlAligned = 24;
+inline constexpr int32_t CtxTlb = 32;
+inline constexpr int32_t CtxLookup = 40;
+static_assert(offsetof(JitContext, thread) == CtxThread);
+static_assert(offsetof(JitContext, fuel) == CtxFuel);
+static_assert(offsetof(JitContext, exit_pc) == CtxExitPc);
+static_assert(offsetof(JitContext, ll_aligned) == CtxLlAligned);
+static_assert(offsetof(JitContext, tlb) == CtxTlb);
+static_assert(offsetof(JitContext, lookup) == CtxLookup);
+
+inline constexpr int32_t ThreadRegs = 48;
+inline constexpr int32_t ThreadLo = 32;
+inline constexpr int32_t ThreadHi = 40;
+static_assert(offsetof(Thread, regs) == ThreadRegs);
+static_assert(offsetof(Thread, lo) == ThreadLo);
+static_assert(offsetof(Thread, hi) == ThreadHi);
+static_assert(sizeof(Thread::regs) == 32 * sizeof(Word));
+
+inline constexpr int32_t TlbTag = 0;
+inline constexpr int32_t TlbPage = 8;
+static_assert(offsetof(TlbEntry, page_index) == TlbTag && offsetof(TlbEntry, page) == TlbPage);
+static_assert(sizeof(TlbEntry) == 16 && sizeof(LookupEntry) == 16);
+static_assert(offsetof(LookupEntry, pc) == 0 && offsetof(LookupEntry, code) == 8);
+
+// A store takes the fast path only when the 16-bit word at PageFlags reads StoreFastFlags:
+// merkle_dirty == 1 and has_code == 0 (little-endian host).
+inline constexpr int32_t PageFlags = 4104;
+inline constexpr uint16_t StoreFastFlags = 0x0001;
+static_assert(offsetof(Page, bytes) == 0);
+static_assert(offsetof(Page, merkle_dirty) == PageFlags);
+static_assert(offsetof(Page, has_code) == PageFlags + 1);
+static_assert(sizeof(bool) == 1);
+
+}  // namespace cannonball::jit

@@ -1,0 +1,418 @@
+// Sparse memory and its merkle tree (spec §3), checked against an independent naive tree.
+#include <cryptopp/keccak.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+
+#include "runtime/keccak.h"
+#include "runtime/memory.h"
+#include "tests/runtime/test_util.h"
+
+namespace cannonball {
+namespace {
+
+using test::hash_from_hex;
+
+// ---- An independent model: a word map and a recursive tree built with Crypto++ ----
+
+Hash32 naive_pair(const Hash32& left, const Hash32& right) {
+  CryptoPP::Keccak_256 hasher;
+  hasher.Update(left.data(), 32);
+  hasher.Update(right.data(), 32);
+  Hash32 out;
+  hasher.Final(out.data());
+  return out;
+}
+
+const std::vector<Hash32>& naive_zero_hashes() {
+  static const std::vector<Hash32> zeros = [] {
+    std::vector<Hash32> z(TreeDepth + 1);
+    for (unsigned h = 1; h <= TreeDepth; ++h) z[h] = naive_pair(z[h - 1], z[h - 1]);
+    return z;
+  }();
+  return zeros;
+}
+
+// Word-addressed reference memory: absent words are zero.
+using WordModel = std::map<Word, Word>;
+
+// The leaves (32-byte chunks) holding at least one non-zero byte, keyed by leaf index.
+std::map<Word, Hash32> model_leaves(const WordModel& model) {
+  std::map<Word, Hash32> leaves;
+  for (const auto& [addr, value] : model) {
+    if (value == 0) continue;
+    Hash32& leaf = leaves[addr >> 5];
+    store_be64(leaf.data() + (addr & 24), value);
+  }
+  return leaves;
+}
+
+// Hash of the subtree of `height` whose first leaf is `first`, over leaves in [begin, end).
+Hash32 naive_subtree(unsigned height, Word first, std::map<Word, Hash32>::const_iterator begin,
+                     std::map<Word, Hash32>::const_iterator end) {
+  if (begin == end) return naive_zero_hashes()[height];
+  if (height == 0) return begin->second;
+  const Word middle = first + (Word{1} << (height - 1));
+  auto split = begin;
+  while (split != end && split->first < middle) ++split;
+  return naive_pair(naive_subtree(height - 1, first, begin, split), naive_subtree(height - 1, middle, split, end));
+}
+
+Hash32 naive_root(const WordModel& model) {
+  const auto leaves = model_leaves(model);
+  return naive_subtree(TreeDepth, 0, leaves.begin(), leaves.end());
+}
+
+// Random sparse pages over the whole 2^52 page range, with some clusters and the extremes.
+std::vector<Word> random_page_indices(std::mt19937_64& rng, size_t spread) {
+  constexpr Word MaxPage = (Word{1} << (64 - PageAddrBits)) - 1;
+  std::set<Word> pages = {0, MaxPage};
+  for (size_t i = 0; i < spread; ++i) pages.insert(rng() & MaxPage);
+  // Clusters: neighbours of a random page, and pages sharing all but the low bits.
+  const Word base = rng() & MaxPage & ~Word{0xFF};
+  for (Word i = 0; i < 4; ++i) pages.insert(base + i);
+  pages.insert(base + 0x80);
+  pages.insert(base ^ (Word{1} << 40));
+  return {pages.begin(), pages.end()};
+}
+
+void write_both(Memory& mem, WordModel& model, Word addr, Word value) {
+  mem.write_word(addr, value);
+  model[addr] = value;
+}
+
+void fill_random(std::mt19937_64& rng, Memory& mem, WordModel& model, const std::vector<Word>& pages,
+                 int words_per_page) {
+  for (Word page : pages) {
+    for (int i = 0; i < words_per_page; ++i) {
+      const Word addr = (page << PageAddrBits) | (rng() & (PageSize - 8));
+      write_both(mem, model, addr, rng() % 4 == 0 ? 0 : rng());
+    }
+  }
+}
+
+MemProof flip_byte(MemProof proof, size_t index) {
+  proof[index] ^= 0x01;
+  return proof;
+}
+
+// Every written word (and its neighbours) has a proof that verifies against the root.
+void expect_proofs_verify(Memory& mem, const WordModel& model) {
+  const Hash32 root = mem.merkle_root();
+  for (const auto& [addr, value] : model) {
+    for (Word probe : {addr, addr ^ 8, addr ^ 32}) {
+      const MemProof proof = mem.merkle_proof(probe);
+      ASSERT_TRUE(verify_merkle_proof(root, probe, proof)) << "addr " << hex_word(probe);
+      ASSERT_EQ(word_from_proof(probe, proof), mem.read_word(probe)) << "addr " << hex_word(probe);
+    }
+  }
+}
+
+// ---- Tests ----
+
+TEST(Memory, UntouchedReadsReturnZeroAndAllocateNoPage) {
+  Memory mem;
+  for (Word addr : {Word{0}, Word{0x1000}, Word{0x7FFF'FFFF'F000}, ~Word{7}, Word{0xDEAD'BEEF'0000}}) {
+    EXPECT_EQ(mem.read_word(addr), 0u);
+    EXPECT_EQ(mem.read_u32(addr), 0u);
+    EXPECT_EQ(mem.read_byte(addr + 3), 0u);
+    EXPECT_EQ(mem.find_page(addr >> PageAddrBits), nullptr);
+  }
+  EXPECT_EQ(mem.page_count(), 0u);
+  // Roots and proofs of untouched addresses do not allocate either.
+  mem.merkle_root();
+  mem.merkle_proof(0x1234'5678'0000);
+  EXPECT_EQ(mem.page_count(), 0u);
+}
+
+TEST(Memory, WriteAllocatesExactlyOnePageEvenWhenWritingZero) {
+  Memory mem;
+  mem.write_word(0x4000'1238, 0);
+  EXPECT_EQ(mem.page_count(), 1u);
+  EXPECT_NE(mem.find_page(0x4000'1), nullptr);
+  EXPECT_EQ(mem.sorted_page_indices(), std::vector<Word>{0x4000'1});
+  mem.write_word(0x4000'1FF8, 7);  // same page
+  EXPECT_EQ(mem.page_count(), 1u);
+  mem.write_word(0x4000'2000, 7);  // next page
+  EXPECT_EQ(mem.page_count(), 2u);
+}
+
+TEST(Memory, ReadsBackWrittenWordsBigEndian) {
+  Memory mem;
+  mem.write_word(0x1008, 0x0102'0304'0506'0708);
+  EXPECT_EQ(mem.read_word(0x1008), 0x0102'0304'0506'0708u);
+  EXPECT_EQ(mem.read_u32(0x1008), 0x0102'0304u);
+  EXPECT_EQ(mem.read_u32(0x100C), 0x0506'0708u);
+  for (Word i = 0; i < 8; ++i) EXPECT_EQ(mem.read_byte(0x1008 + i), i + 1);
+}
+
+TEST(Memory, EmptyRootIsZ59) {
+  Memory mem;
+  EXPECT_EQ(to_hex(mem.merkle_root()), "0x14af5385bcbb1e4738bbae8106046e6e2fca42875aa5c000c582587742bcc748");
+  EXPECT_EQ(zero_hash(TreeDepth), mem.merkle_root());
+}
+
+TEST(Memory, ZeroHashesMatchSpecAndIndependentComputation) {
+  EXPECT_EQ(zero_hash(0), Hash32{});
+  EXPECT_EQ(to_hex(zero_hash(1)), "0xad3228b676f7d3cd4284a5443f17f1962b36e491b30a40b2405849e597ba5fb5");
+  EXPECT_EQ(to_hex(zero_hash(7)), "0xffd70157e48063fc33c97a050f7f640233bf646cc98d9524c6b92bcf3ab56f83");
+  for (unsigned h = 0; h <= TreeDepth; ++h) EXPECT_EQ(zero_hash(h), naive_zero_hashes()[h]) << "height " << h;
+}
+
+TEST(Memory, AllZeroAllocatedPageGivesSameRootAsNoPage) {
+  Memory mem;
+  const Hash32 empty = mem.merkle_root();
+  mem.write_word(0x5000, 0);
+  mem.allocate_range(0xABC'0000'0000, 3 * PageSize);
+  EXPECT_EQ(mem.page_count(), 4u);
+  EXPECT_EQ(mem.merkle_root(), empty);
+  // A page that held data and was zeroed again also hashes like an absent page.
+  mem.write_word(0x5008, 42);
+  EXPECT_NE(mem.merkle_root(), empty);
+  mem.write_word(0x5008, 0);
+  EXPECT_EQ(mem.merkle_root(), empty);
+}
+
+TEST(Memory, SingleWordRootMatchesNaiveTree) {
+  for (Word addr : {Word{0}, Word{0x18}, Word{0xFE0}, Word{0x7FFF'FFFF'F000}, ~Word{7}}) {
+    Memory mem;
+    WordModel model;
+    write_both(mem, model, addr, 0x8000'0000'0000'0001);
+    EXPECT_EQ(mem.merkle_root(), naive_root(model)) << "addr " << hex_word(addr);
+  }
+}
+
+TEST(Memory, RandomSparseRootMatchesNaiveTreeBeforeAndAfterFurtherWrites) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    std::mt19937_64 rng(seed);
+    Memory mem;
+    WordModel model;
+    const auto pages = random_page_indices(rng, 12);
+    fill_random(rng, mem, model, pages, 6);
+    ASSERT_EQ(mem.page_count(), pages.size());
+    ASSERT_EQ(mem.merkle_root(), naive_root(model)) << "seed " << seed;
+    // Further writes: to existing pages, to new pages, and zeroing existing words.
+    fill_random(rng, mem, model, {pages[1], pages[pages.size() / 2]}, 5);
+    fill_random(rng, mem, model, random_page_indices(rng, 3), 2);
+    for (auto& [addr, value] : model)
+      if (rng() % 3 == 0) write_both(mem, model, addr, 0);
+    ASSERT_EQ(mem.merkle_root(), naive_root(model)) << "seed " << seed;
+  }
+}
+
+TEST(Memory, ProofVerifiesAgainstRootForEveryWrittenWord) {
+  std::mt19937_64 rng(10);
+  Memory mem;
+  WordModel model;
+  fill_random(rng, mem, model, random_page_indices(rng, 10), 4);
+  expect_proofs_verify(mem, model);
+}
+
+TEST(Memory, ProofVerifiesAgainstRootAfterWrite) {
+  std::mt19937_64 rng(11);
+  Memory mem;
+  WordModel model;
+  const auto pages = random_page_indices(rng, 8);
+  fill_random(rng, mem, model, pages, 4);
+  expect_proofs_verify(mem, model);
+  fill_random(rng, mem, model, pages, 3);
+  fill_random(rng, mem, model, random_page_indices(rng, 2), 1);
+  expect_proofs_verify(mem, model);
+  EXPECT_EQ(mem.merkle_root(), naive_root(model));
+}
+
+TEST(Memory, ProofOfUntouchedAddressVerifiesAndHoldsZero) {
+  std::mt19937_64 rng(12);
+  Memory mem;
+  WordModel model;
+  fill_random(rng, mem, model, random_page_indices(rng, 5), 3);
+  const Hash32 root = mem.merkle_root();
+  for (int i = 0; i < 50; ++i) {
+    const Word addr = rng() & ~Word{7};
+    if (mem.find_page(addr >> PageAddrBits)) continue;
+    const MemProof proof = mem.merkle_proof(addr);
+    EXPECT_TRUE(verify_merkle_proof(root, addr, proof));
+    EXPECT_EQ(word_from_proof(addr, proof), 0u);
+  }
+  Memory empty;
+  EXPECT_TRUE(verify_merkle_proof(empty.merkle_root(), 0x1000, empty.merkle_proof(0x1000)));
+}
+
+TEST(Memory, ProofLeafIsTheAlignedThirtyTwoBytes) {
+  Memory mem;
+  for (Word i = 0; i < 4; ++i) mem.write_word(0x2040 + 8 * i, 0x1111'1111'1111'1111 * (i + 1));
+  const MemProof proof = mem.merkle_proof(0x2050);
+  for (Word i = 0; i < 4; ++i) EXPECT_EQ(load_be64(proof.data() + 8 * i), mem.read_word(0x2040 + 8 * i));
+  for (Word addr = 0x2040; addr < 0x2060; addr += 8) EXPECT_EQ(word_from_proof(addr, proof), mem.read_word(addr));
+}
+
+TEST(Memory, TamperedProofOrWrongAddressFailsVerification) {
+  std::mt19937_64 rng(13);
+  Memory mem;
+  WordModel model;
+  fill_random(rng, mem, model, random_page_indices(rng, 4), 3);
+  const Word addr = model.rbegin()->first;
+  const Hash32 root = mem.merkle_root();
+  const MemProof proof = mem.merkle_proof(addr);
+  ASSERT_TRUE(verify_merkle_proof(root, addr, proof));
+  for (size_t index : {size_t{0}, size_t{31}, size_t{32}, size_t{7 * 32 + 5}, MemProofSize - 1})
+    EXPECT_FALSE(verify_merkle_proof(root, addr, flip_byte(proof, index))) << "byte " << index;
+  EXPECT_FALSE(verify_merkle_proof(root, addr ^ 32, proof));
+  EXPECT_FALSE(verify_merkle_proof(root, addr ^ (Word{1} << 63), proof));
+  Hash32 other = root;
+  other[31] ^= 1;
+  EXPECT_FALSE(verify_merkle_proof(other, addr, proof));
+}
+
+TEST(Memory, RootAfterWriteEqualsRealRootAfterWriteWord) {
+  std::mt19937_64 rng(14);
+  Memory mem;
+  WordModel model;
+  const auto pages = random_page_indices(rng, 6);
+  fill_random(rng, mem, model, pages, 3);
+  for (int i = 0; i < 60; ++i) {
+    // Existing words, untouched words in allocated pages, and words in unallocated pages.
+    Word addr;
+    switch (i % 3) {
+      case 0: addr = std::next(model.begin(), static_cast<long>(rng() % model.size()))->first; break;
+      case 1: addr = (pages[rng() % pages.size()] << PageAddrBits) | (rng() & (PageSize - 8)); break;
+      default: addr = rng() & ~Word{7}; break;
+    }
+    const Word value = i % 7 == 0 ? 0 : rng();
+    const MemProof proof = mem.merkle_proof(addr);
+    const Hash32 predicted = root_after_write(addr, value, proof);
+    write_both(mem, model, addr, value);
+    ASSERT_EQ(predicted, mem.merkle_root()) << "addr " << hex_word(addr);
+    ASSERT_EQ(mem.read_word(addr), value);
+  }
+  EXPECT_EQ(mem.merkle_root(), naive_root(model));
+}
+
+TEST(Memory, RootsTakenBetweenWritesToSamePageStayCorrect) {
+  Memory mem;
+  WordModel model;
+  std::mt19937_64 rng(15);
+  const Word page = 0x0000'1234'5600'0000 >> PageAddrBits;
+  for (int i = 0; i < 40; ++i) {
+    write_both(mem, model, (page << PageAddrBits) | (rng() & (PageSize - 8)), rng());
+    if (i % 3 == 0) {
+      ASSERT_EQ(mem.merkle_root(), naive_root(model)) << "write " << i;
+    }
+  }
+  EXPECT_EQ(mem.merkle_root(), naive_root(model));
+}
+
+TEST(Memory, RootsTakenBetweenWritesToDifferentPagesStayCorrect) {
+  Memory mem;
+  WordModel model;
+  std::mt19937_64 rng(16);
+  const auto pages = random_page_indices(rng, 6);
+  for (int i = 0; i < 60; ++i) {
+    const Word page = pages[rng() % pages.size()];
+    write_both(mem, model, (page << PageAddrBits) | (rng() & (PageSize - 8)), rng());
+    // A proof flushes too; mix both ways of forcing the flush.
+    if (i % 4 == 0) {
+      ASSERT_EQ(mem.merkle_root(), naive_root(model)) << "write " << i;
+    }
+    if (i % 5 == 0) {
+      const Word addr = std::next(model.begin(), static_cast<long>(rng() % model.size()))->first;
+      ASSERT_TRUE(verify_merkle_proof(naive_root(model), addr, mem.merkle_proof(addr))) << "write " << i;
+    }
+  }
+  EXPECT_EQ(mem.merkle_root(), naive_root(model));
+}
+
+TEST(Memory, RepeatedRootWithoutWritesIsStable) {
+  Memory mem;
+  mem.write_word(0x8000, 5);
+  const Hash32 first = mem.merkle_root();
+  EXPECT_EQ(mem.merkle_root(), first);
+  mem.write_word(0x8000, 5);  // rewriting the same value keeps the root
+  EXPECT_EQ(mem.merkle_root(), first);
+}
+
+TEST(Memory, CopyEqualsOriginalAndIsIndependent) {
+  std::mt19937_64 rng(17);
+  Memory original;
+  WordModel model;
+  const auto pages = random_page_indices(rng, 5);
+  fill_random(rng, original, model, pages, 3);
+  const Hash32 root = original.merkle_root();
+  // Leave some pages dirty at copy time, so the copy inherits pending work.
+  fill_random(rng, original, model, {pages[0]}, 2);
+  Memory copy(original);
+  EXPECT_TRUE(copy == original);
+  EXPECT_EQ(copy.page_count(), original.page_count());
+  EXPECT_EQ(copy.merkle_root(), original.merkle_root());
+  EXPECT_EQ(copy.merkle_root(), naive_root(model));
+  EXPECT_NE(copy.merkle_root(), root);
+
+  const Hash32 before = original.merkle_root();
+  copy.write_word(pages[1] << PageAddrBits, 0xFEED);
+  copy.write_word(0x0000'0BAD'0000'0000, 1);  // a page the original lacks
+  EXPECT_FALSE(copy == original);
+  EXPECT_EQ(original.merkle_root(), before);
+  EXPECT_EQ(original.read_word(0x0000'0BAD'0000'0000), 0u);
+  EXPECT_EQ(original.page_count(), pages.size());
+  EXPECT_NE(copy.merkle_root(), before);
+
+  // And the other way round: writes to the original leave the copy alone.
+  Memory assigned;
+  assigned = original;
+  original.write_word(pages[2] << PageAddrBits, 0xBEEF);
+  EXPECT_EQ(assigned.merkle_root(), before);
+  EXPECT_EQ(assigned.read_word(pages[2] << PageAddrBits), model[pages[2] << PageAddrBits]);
+}
+
+TEST(Memory, EqualityComparesContentsAndPageSet) {
+  Memory a, b;
+  a.write_word(0x1000, 1);
+  b.write_word(0x1000, 1);
+  EXPECT_TRUE(a == b);
+  b.write_word(0x1008, 2);
+  EXPECT_FALSE(a == b);
+  a.write_word(0x1008, 2);
+  EXPECT_TRUE(a == b);
+  a.write_word(0x9000, 0);  // same bytes, but one more page
+  EXPECT_FALSE(a == b);
+}
+
+TEST(Memory, WriteBytesCrossesPageBoundaries) {
+  Memory mem;
+  std::vector<uint8_t> data(PageSize + 100);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 7 + 1);
+  const Word base = 0x3000 + PageSize - 50;
+  mem.write_bytes(base, data.data(), data.size());
+  EXPECT_EQ(mem.page_count(), 3u);
+  for (size_t i = 0; i < data.size(); ++i) ASSERT_EQ(mem.read_byte(base + i), data[i]) << "offset " << i;
+  WordModel model;
+  for (Word addr = 0x3000; addr < 0x6000; addr += 8) model[addr] = mem.read_word(addr);
+  EXPECT_EQ(mem.merkle_root(), naive_root(model));
+}
+
+TEST(Memory, AllocateRangeAllocatesEveryOverlappingPage) {
+  Memory mem;
+  mem.allocate_range(0x10FFF, 2);  // straddles one boundary
+  EXPECT_EQ(mem.sorted_page_indices(), (std::vector<Word>{0x10, 0x11}));
+  mem.allocate_range(0x20000, 0);
+  EXPECT_EQ(mem.page_count(), 2u);
+  mem.allocate_range(~Word{0} - PageSize - 10, PageSize + 11);  // up to the very last byte
+  EXPECT_EQ(mem.page_count(), 4u);
+  EXPECT_NE(mem.find_page(~Word{0} >> PageAddrBits), nullptr);
+}
+
+TEST(Memory, SortedPageIndicesAreAscending) {
+  std::mt19937_64 rng(18);
+  Memory mem;
+  WordModel model;
+  auto pages = random_page_indices(rng, 20);
+  std::shuffle(pages.begin(), pages.end(), rng);
+  fill_random(rng, mem, model, pages, 1);
+  std::sort(pages.begin(), pages.end());
+  EXPECT_EQ(mem.sorted_page_indices(), pages);
+}
+
+}  // namespace
+}  // namespace cannonball
