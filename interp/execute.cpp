@@ -364,13 +364,7 @@ void Vm::execute_core(uint32_t insn) {
     }
   }
 
-  if (store_addr != ~Word{0}) {
-    const Word owner = state_.ll_owner_thread;
-    const bool had_reservation = observer_ && state_.ll_reservation_status != 0;
-    write_data_word(store_addr, val);
-    if (had_reservation && state_.ll_reservation_status == 0)
-      observer_->on_reservation_invalidated(state_, t.thread_id, owner, store_addr);
-  }
+  if (store_addr != ~Word{0}) write_data_word(store_addr, val);
   handle_rd(t, dest, val, true);
 }
 

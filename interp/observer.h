@@ -9,11 +9,13 @@ namespace cannonball {
 class SchedulerObserver {
  public:
   virtual ~SchedulerObserver() = default;
-  virtual void on_instruction(const State&, const Thread&, uint32_t /*insn*/) {}
   virtual void on_pop_exited(const State&, const Thread&) {}
   virtual void on_forced_preemption(const State&, const Thread&) {}
-  // After any preemption: `thread_id` is the thread that now runs.
+  // After a preemption (forced or voluntary): `thread_id` is the thread that now runs. This is
+  // upstream's notion of activation, which its idle_step_count_thread_0 statistic is built on.
   virtual void on_thread_activated(const State&, Word /*thread_id*/) {}
+  // After every change of the active thread (preemption, pop of an exited thread, clone).
+  virtual void on_switch(const State&) {}
   // A syscall that preempts voluntarily (yield, nanosleep, futex wake, matching futex wait).
   virtual void on_voluntary_preemption(const State&, const Thread&, Word /*syscall*/) {}
   virtual void on_futex_wait(const State&, const Thread&, Word /*addr*/, bool /*value_matched*/) {}
@@ -22,8 +24,10 @@ class SchedulerObserver {
   virtual void on_exit(const State&, const Thread&, bool /*group*/) {}
   virtual void on_load_linked(const State&, const Thread&, Word /*addr*/, bool /*is64*/) {}
   virtual void on_store_conditional(const State&, const Thread&, Word /*addr*/, bool /*is64*/, bool /*success*/) {}
-  // A write by `writer` cleared the reservation held by `owner`.
-  virtual void on_reservation_invalidated(const State&, Word /*writer*/, Word /*owner*/, Word /*addr*/) {}
+  // A write by thread `writer` to the reserved word cleared the reservation (spec §6). `status`
+  // is the reservation status before the write (0 when the address matched but nothing was held).
+  virtual void on_reservation_invalidated(const State&, Word /*writer*/, Word /*owner*/, Word /*addr*/,
+                                          uint8_t /*status*/) {}
 };
 
 }  // namespace cannonball

@@ -18,6 +18,7 @@ const char* exception_name(ExceptionKind kind) {
     case ExceptionKind::NoPreimageOracle: return "no pre-image retriever available";
     case ExceptionKind::EmptyThreadStack: return "active thread stack is empty";
     case ExceptionKind::UnexpectedMemoryAccess: return "unexpected second memory access in one step";
+    case ExceptionKind::WrappingMemoryRange: return "memory range wraps around into its first page";
   }
   return "unknown exception";
 }
@@ -43,6 +44,13 @@ void Vm::pop_thread() {
   stack.pop_back();
   if (stack.empty()) state_.traverse_right = !state_.traverse_right;
   state_.steps_since_last_context_switch = 0;
+  if (observer_) observer_->on_switch(state_);
+}
+
+void Vm::notify_reservation_invalidated(Word aligned_addr) {
+  const Word writer = state_.active_stack().empty() ? ~Word{0} : state_.current_thread().thread_id;
+  observer_->on_reservation_invalidated(state_, writer, state_.ll_owner_thread, aligned_addr,
+                                        state_.ll_reservation_status);
 }
 
 void Vm::preempt_thread() {
@@ -52,12 +60,16 @@ void Vm::preempt_thread() {
   active.pop_back();
   if (active.empty()) state_.traverse_right = !state_.traverse_right;
   state_.steps_since_last_context_switch = 0;
-  if (observer_) observer_->on_thread_activated(state_, state_.current_thread().thread_id);
+  if (observer_) {
+    observer_->on_thread_activated(state_, state_.current_thread().thread_id);
+    observer_->on_switch(state_);
+  }
 }
 
 void Vm::push_thread(const Thread& thread) {
   state_.active_stack().push_back(thread);
   state_.steps_since_last_context_switch = 0;
+  if (observer_) observer_->on_switch(state_);
 }
 
 void Vm::track_access(Word aligned_addr) {
@@ -109,7 +121,6 @@ void Vm::step_inner() {
       state_.steps_since_last_context_switch += 1;
       if (thread.pc & 3) throw VmFault{ExceptionKind::InvalidPc, "pc " + hex_word(thread.pc) + " is not 4-aligned"};
       const uint32_t insn = state_.memory.read_u32(thread.pc);
-      if (observer_) observer_->on_instruction(state_, thread, insn);
       const unsigned opcode = insn >> 26;
       if (opcode == 0 && (insn & 0x3F) == 0x0C)
         execute_syscall();

@@ -30,6 +30,7 @@ enum class ExceptionKind : uint8_t {
   NoPreimageOracle,
   EmptyThreadStack,
   UnexpectedMemoryAccess,
+  WrappingMemoryRange,
 };
 const char* exception_name(ExceptionKind kind);
 
@@ -120,7 +121,9 @@ class Vm {
   Word read_data_word(Word addr);
   void write_data_word(Word addr, Word value);
   void handle_memory_update(Word aligned_addr) {
-    if (aligned_addr == (state_.ll_address & AddressMask)) clear_ll_reservation();
+    if (aligned_addr != (state_.ll_address & AddressMask)) return;
+    if (observer_) notify_reservation_invalidated(aligned_addr);
+    clear_ll_reservation();
   }
   void clear_ll_reservation() {
     state_.ll_reservation_status = 0;
@@ -135,6 +138,7 @@ class Vm {
 
  private:
   void step_inner();
+  void notify_reservation_invalidated(Word aligned_addr);
   void track_access(Word aligned_addr);
   void track_access2(Word aligned_addr);
   void handle_sys_read(Word fd, Word addr, Word count, Word& v0, Word& v1);

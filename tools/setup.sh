@@ -60,6 +60,8 @@ log "building the Go guest corpus in build/guests/"
 tests/guests/build.sh build/guests
 log "building the assembly test programs in build/asm/"
 tests/asm/build.sh build/asm >/dev/null
+log "building the audit trigger programs in build/audit/"
+tests/audit/build.sh build/audit
 if [ -x tools/difftest/build-go125-guests.sh ]; then
   log "building the Go 1.25 guest corpus for the differential tests in build/guests-go125/"
   tools/difftest/build-go125-guests.sh build/guests-go125

@@ -23,6 +23,7 @@
 #include "tools/cannonball/log.h"
 #include "tools/cannonball/matcher.h"
 #include "tools/cannonball/proof_json.h"
+#include "tools/audit/audit.h"
 #include "tools/cannonball/run_stats.h"
 #include "tools/cannonball/slot2_replay.h"
 
@@ -168,7 +169,9 @@ int run_main(int argc, char** argv) {
                      meta_path = "meta.json", info_at = "%1000000000", debug_info, engine_name = "interp",
                      preimage_dir, guest_stdout, guest_stderr;
   Word stop_at_preimage_larger_than = 0;
-  bool debug = false, pprof = false;
+  bool debug = false, pprof = false, fail_on_hazard = false;
+  std::string audit_report, timeline;
+  AuditConfig audit_config;
   double host_timeout_seconds = 15;
   std::vector<std::string> host_args;
   app.add_option("--input", input, "binary state to run (.bin or .bin.gz)")->required();
@@ -194,6 +197,11 @@ int run_main(int argc, char** argv) {
   app.add_option("--host-timeout", host_timeout_seconds, "seconds to wait for the pre-image host")->capture_default_str();
   app.add_option("--guest-stdout", guest_stdout, "write the guest's stdout raw to this file instead of logging it");
   app.add_option("--guest-stderr", guest_stderr, "write the guest's stderr raw to this file instead of logging it");
+  app.add_option("--audit-report", audit_report, "write per-thread scheduling statistics and hazards as text ('-' = stdout)");
+  app.add_option("--timeline", timeline, "write an SVG timeline of the threads (running, futex-wait, yield, exited)");
+  app.add_flag("--fail-on-hazard", fail_on_hazard, "exit 3 if a deadlock, no-progress, starvation or ping-pong hazard is found");
+  app.add_option("--hazard-window", audit_config.no_progress_window,
+                 "steps of idle turns that count as no progress")->capture_default_str();
   app.add_option("host", host_args, "pre-image host command and its arguments (after --)");
   try {
     app.parse(argc, argv);
@@ -266,10 +274,10 @@ int run_main(int argc, char** argv) {
   if (oracle) vm.set_oracle(&recording);
   vm.set_slot2_mode(Vm::Slot2Mode::Deferred);
   vm.set_output([&](int fd, std::span<const uint8_t> bytes) { guest_output.write(fd, bytes); });
-  std::unique_ptr<RunStats> stats;
-  if (!debug_info.empty()) {
-    stats = std::make_unique<RunStats>();
-    vm.set_observer(stats.get());
+  std::unique_ptr<AuditObserver> audit;
+  if (!debug_info.empty() || !audit_report.empty() || !timeline.empty() || fail_on_hazard) {
+    audit = std::make_unique<AuditObserver>(state, audit_config);
+    vm.set_observer(audit.get());
   }
   std::unique_ptr<Engine> engine = make_engine(engine_name, vm);
 
@@ -369,7 +377,18 @@ int run_main(int argc, char** argv) {
       throw CliError(std::string("failed to write state output: ") + e.what());
     }
   }
-  if (!debug_info.empty()) write_text_output(debug_info, stats->debug_info_json(vm));
+  if (audit) {
+    audit->finish(state);
+    if (!debug_info.empty())
+      write_text_output(debug_info, audit->debug_info_json(vm, "  \"threads\": " + audit->threads_json() +
+                                                                 ",\n  \"hazards\": " + audit->hazards_json() + "\n"));
+    if (!audit_report.empty()) write_text_output(audit_report, audit->report_text());
+    if (!timeline.empty()) write_text_output(timeline, audit->timeline_svg("cannonball timeline: " + input));
+    for (const Hazard& h : audit->hazards())
+      log.warn("hazard", {{"kind", h.kind}, {"first_step", std::to_string(h.first_step)},
+                          {"last_step", std::to_string(h.last_step)}, {"detail", h.detail}});
+    if (fail_on_hazard && !audit->hazards().empty()) return 3;
+  }
   return 0;
 }
 

@@ -20,7 +20,7 @@ void RunStats::on_store_conditional(const State& state, const Thread& thread, Wo
   }
 }
 
-std::string RunStats::debug_info_json(const Vm& vm) const {
+std::string RunStats::debug_info_json(const Vm& vm, const std::string& extra_fields) const {
   const State& state = vm.state();
   std::string out = "{\n";
   auto field = [&](const char* name, const std::string& value, bool last = false) {
@@ -38,7 +38,8 @@ std::string RunStats::debug_info_json(const Vm& vm) const {
   field("max_steps_between_ll_and_sc", std::to_string(max_ll_sc_));
   field("reservation_invalidation_count", std::to_string(reservation_invalidations_));
   field("forced_preemption_count", std::to_string(forced_preemptions_));
-  field("idle_step_count_thread_0", std::to_string(idle_steps_thread0_), true);
+  field("idle_step_count_thread_0", std::to_string(idle_steps_thread0_), extra_fields.empty());
+  out += extra_fields;
   out += "}\n\n";
   return out;
 }

@@ -18,9 +18,10 @@ class RunStats : public SchedulerObserver {
     last_ll_step_[thread.thread_id] = state.step;
   }
   void on_store_conditional(const State& state, const Thread& thread, Word, bool, bool success) override;
-  void on_reservation_invalidated(const State&, Word, Word, Word) override { ++reservation_invalidations_; }
+  void on_reservation_invalidated(const State&, Word, Word, Word, uint8_t) override { ++reservation_invalidations_; }
 
-  std::string debug_info_json(const Vm& vm) const;
+  // Upstream's fields in upstream's order, then `extra_fields` (already formatted, may be empty).
+  std::string debug_info_json(const Vm& vm, const std::string& extra_fields = "") const;
 
  private:
   Word rmw_success_ = 0, rmw_fail_ = 0, max_ll_sc_ = 0, reservation_invalidations_ = 0, forced_preemptions_ = 0;
