@@ -47,6 +47,10 @@ std::vector<StepCase> alu_cases() {
       r3("AdduSignExtendsResult", Op::addu, 0x4000'0000, 0x4000'0000, 0xFFFF'FFFF'8000'0000ull),
       r3("SubOverflowWrapsWithoutTrap", Op::sub, 0x8000'0000, 1, 0x7FFF'FFFF),
       r3("SubuBorrowSignExtends", Op::subu, 0, 1, M1),
+      {.name = "AdduIgnoresSaField",
+       .program = {r_type(Op::addu, T2, T0, T1, 0x1F)},
+       .regs = {{T0, 1}, {T1, 2}},
+       .expect_regs = {{T2, 3}}},
       {.name = "AdduIntoR0IsDiscarded",
        .program = {r_type(Op::addu, R0, T0, T1)},
        .regs = {{T0, 1}, {T1, 2}}},
@@ -134,6 +138,11 @@ std::vector<StepCase> shift_cases() {
       shift_sa("SraBy31", Op::sra, 0x8000'0000, 31, M1),
       // sllv: shift = rs & 31 = 4; 0x08000001 << 4 = 0x80000010.
       shift_v("SllvMasksShiftTo5Bits", Op::sllv, 0x0800'0001, 0x24, 0xFFFF'FFFF'8000'0010ull),
+      // rotrv encoding (sa field = 1) runs as a plain srlv.
+      {.name = "SrlvWithSaOneIsPlainShift",
+       .program = {r_type(Op::srlv, T2, T0, T1, 1)},
+       .regs = {{T0, 4}, {T1, 0xF1}},
+       .expect_regs = {{T2, 0xF}}},
       shift_v("SrlvMasksShiftTo5Bits", Op::srlv, M1, 0x21, 0x7FFF'FFFF),
       shift_v("SravBy31", Op::srav, 0x8000'0000, 0x3F, M1),
       shift_v("SravPositive", Op::srav, 0x7000'0000, 4, 0x0700'0000),

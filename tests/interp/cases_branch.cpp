@@ -71,6 +71,8 @@ std::vector<StepCase> branch_cases() {
       // jr/jalr: the target is rs; jalr links rd = pc + 8 after reading the target.
       taken("JrJumpsToRs", r_type(Op::jr, 0, T0, 0), 0x0000'0000'0040'2000ull, 0, 0x0000'0000'0040'2000ull),
       taken("JrAcceptsUnalignedTarget", r_type(Op::jr, 0, T0, 0), 0x0040'2002, 0, 0x0040'2002),
+      // jr never links, even with a non-zero rd field (encoding laxity).
+      taken("JrWithRdFieldDoesNotLink", r_type(Op::jr, RA, T0, 0), 0x0040'2000, 0, 0x0040'2000),
       taken("JalrLinksRa", r_type(Op::jalr, RA, T0, 0), 0x0040'3000, 0, 0x0040'3000, {{RA, Pc + 8}}),
       taken("JalrLinksOtherRd", r_type(Op::jalr, T2, T0, 0), 0x0040'3000, 0, 0x0040'3000, {{T2, Pc + 8}}),
       taken("JalrWithRdZeroDoesNotLink", r_type(Op::jalr, R0, T0, 0), 0x0040'3000, 0, 0x0040'3000),

@@ -45,8 +45,6 @@ void add_all_offsets(std::vector<StepCase>& cases, Op op, const EightWords& resu
   for (unsigned k = 0; k < 8; ++k) cases.push_back(store ? store_at(op, k, results[k]) : load_at(op, k, results[k]));
 }
 
-constexpr Word Neg(Word low) { return low; }  // marks a value that is sign-extended by hand
-
 std::function<void(State&)> reservation(uint8_t status, Word address, Word owner) {
   return [=](State& s) {
     s.ll_reservation_status = status;
@@ -59,7 +57,7 @@ std::function<void(State&)> reservation(uint8_t status, Word address, Word owner
 
 std::vector<StepCase> load_cases() {
   std::vector<StepCase> cases;
-  add_all_offsets(cases, Op::lb, {Neg(0xFFFF'FFFF'FFFF'FF81ull), 0x12, 0x23, 0x34, 0x45, Neg(0xFFFF'FFFF'FFFF'FFD6ull),
+  add_all_offsets(cases, Op::lb, {0xFFFF'FFFF'FFFF'FF81ull, 0x12, 0x23, 0x34, 0x45, 0xFFFF'FFFF'FFFF'FFD6ull,
                                   0x67, 0x78},
                   false);
   add_all_offsets(cases, Op::lbu, {0x81, 0x12, 0x23, 0x34, 0x45, 0xD6, 0x67, 0x78}, false);
@@ -244,6 +242,13 @@ std::vector<StepCase> rmw_cases() {
        .expect_writes = {{DataBase, RtWord}},
        .expect = reservation(0, 0, 0),
        .ll_modifiers = false},
+      // Reads never clear a reservation, not even one on the word they read.
+      {.name = "LwKeepsReservationOnSameWord",
+       .program = {mem_op(Op::lw, T1, T0, 0)},
+       .regs = {{T0, DataBase + 4}},
+       .memory = {{DataBase, DataWord}},
+       .setup = reservation(1, DataBase + 4, OtherThreadId),
+       .expect_regs = {{T1, 0x45D6'6778}}},
       {.name = "ScdFailsWithLlStatus",
        .program = {mem_op(Op::scd, T1, T0, 2)},
        .regs = {{T0, DataBase}, {T1, RtWord}},

@@ -37,6 +37,7 @@ namespace cannonball::test {
 
 enum class EngineKind { Interp };
 const char* engine_name(EngineKind kind);
+inline void PrintTo(EngineKind kind, std::ostream* os) { *os << engine_name(kind); }
 
 // Every engine the shared tables run on.
 inline auto all_engines() { return ::testing::Values(EngineKind::Interp); }
