@@ -233,6 +233,14 @@ void Vm::forward_hints() {
 }
 
 void Vm::handle_sys_write(Word fd, Word addr, Word count, Word& v0, Word& v1) {
+  // Upstream reads the bytes of a stdout, stderr or hint write page by page; its first chunk is
+  // [addr, addr + count mod 2^64) when that end lies in the same page. A range that wraps around
+  // the address space back into its first page inverts that slice: a Go panic, so a VM exception
+  // (spec §8, §9), whether or not anything consumes the bytes.
+  if ((fd == sys::FdStdout || fd == sys::FdStderr || fd == sys::FdHintWrite) && (addr & (PageSize - 1)) != 0 &&
+      count >= Word{0} - (addr & (PageSize - 1)))
+    throw VmFault{ExceptionKind::WrappingMemoryRange,
+                  "write of " + std::to_string(count) + " bytes at " + hex_word(addr) + " to fd " + std::to_string(fd)};
   auto read_range = [&](std::vector<uint8_t>& out) {
     out.resize(count);
     for (Word i = 0; i < count; ++i) out[i] = state_.memory.read_byte(addr + i);
