@@ -135,6 +135,17 @@ std::vector<StepCase> io_cases() {
     return c;
   }());
   cases.push_back(returns(io("WriteEventfdIsEagain", Write, 100, DataBase, 8), sys_err(Eagain)));
+  // A stdout/stderr/hint range that wraps the address space back into its own first page: the
+  // reference reads it page by page and fails on that page (spec §8, §9), so it is an exception.
+  // addr = DataBase + 8 (offset 8 in its page); count = 2^64 - 4 ends at offset 4 of that page.
+  for (const auto& [name, fd] : std::initializer_list<std::pair<const char*, Word>>{
+           {"WriteStdoutRangeWrappingIntoItsFirstPageRaises", 1},
+           {"WriteStderrRangeWrappingIntoItsFirstPageRaises", 2},
+           {"WriteHintRangeWrappingIntoItsFirstPageRaises", 4}}) {
+    StepCase c = io(name, Write, fd, DataBase + 8, Word{0} - 4);
+    c.exception = ExceptionKind::WrappingMemoryRange;
+    cases.push_back(std::move(c));
+  }
   for (Word fd : {Word{0}, Word{3}, Word{5}, Word{7}, Word{0x1'0000'0001ull}})
     cases.push_back(returns(io("WriteFd" + std::to_string(fd) + "IsEbadf", Write, fd, DataBase, 8), sys_err(Ebadf)));
 
