@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "runtime/word.h"
 
 namespace cannonball {
@@ -17,6 +19,10 @@ class CliError : public std::runtime_error {
 
 // Writes `text` to `path` ("-" = stdout) atomically; a ".gz" suffix gzips it.
 void write_text_output(const std::string& path, const std::string& text);
+
+// The exit status for a command line the parser stopped on: 0 after printing --help, else 1 with
+// "error: <what>" on stderr.
+int parse_error_exit(const CLI::App& app, const CLI::ParseError& error);
 
 // Subcommands. Each returns the process exit status.
 int load_elf_main(int argc, char** argv);

@@ -22,7 +22,7 @@ int disasm_main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 1;
+    return parse_error_exit(app, e);
   }
   if (input.empty() == elf_path.empty()) throw CliError("give exactly one of --input or --elf");
   State state;

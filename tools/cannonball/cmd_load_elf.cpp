@@ -42,7 +42,7 @@ int load_elf_main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 1;
+    return parse_error_exit(app, e);
   }
 
   check_type(type);

@@ -206,7 +206,7 @@ int run_main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 1;
+    return parse_error_exit(app, e);
   }
 
   // Validate everything before any work, so a bad flag never costs a run.
