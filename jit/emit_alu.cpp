@@ -52,6 +52,17 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
     case Op::and_: case Op::or_: case Op::xor_: case Op::nor:
     case Op::dadd: case Op::daddu: case Op::dsub: case Op::dsubu:
       if (dest == 0) return true;
+      if (dest == rs && in.op != Op::nor && rt != rs) {  // in place, one read-modify-write
+        load_reg(rax, rt);
+        switch (in.op) {
+          case Op::and_: and_(reg(dest), rax); break;
+          case Op::or_: or_(reg(dest), rax); break;
+          case Op::xor_: xor_(reg(dest), rax); break;
+          case Op::dadd: case Op::daddu: add(reg(dest), rax); break;
+          default: sub(reg(dest), rax); break;
+        }
+        return true;
+      }
       load_reg(rax, rs);
       switch (in.op) {
         case Op::and_: and_(rax, reg(rt)); break;
@@ -90,6 +101,10 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
       return true;
     case Op::daddi: case Op::daddiu:
       if (dest == 0) return true;
+      if (dest == rs) {  // in place: the common "daddiu $sp, $sp, -N" / loop counters
+        add(reg(dest), simm);
+        return true;
+      }
       load_reg(rax, rs);
       add(rax, simm);
       store_reg(dest, rax);

@@ -3,12 +3,12 @@
 // Constraints: guest memory is big-endian and Page::bytes holds it in guest byte order, so a
 // naturally aligned sub-word access is one host load/store at (addr & 0xFFF & ~(size-1)) plus a
 // byte swap. Reads never allocate: a TLB miss calls jit_tlb_fill, which maps absent pages to a
-// shared zero page. A store takes the fast path only when (a) the aligned word is not the LL
-// reservation word (ctx->ll_aligned), (b) the TLB maps the page, and (c) the page is already
-// merkle-dirty and holds no translated code; otherwise the whole instruction runs through the
-// interpreter helper, which marks the page dirty, clears the reservation, invalidates code (and
-// then the block exits right after the store) and refills the TLB slot. The unaligned
-// lwl/lwr/ldl/ldr/swl/swr/sdl/sdr rows always use the helper.
+// shared zero page. A store takes the fast path only when the TLB entry's write tag matches,
+// which the runtime grants only for pages that are merkle-dirty, hold no translated code and do
+// not hold the LL reservation word (JitRuntime::store_allowed, revoked whenever one of those
+// stops being true). Otherwise the whole instruction runs through the interpreter helper, which
+// marks the page dirty, clears the reservation, invalidates code (the block then exits right
+// after the store) and refills the TLB slot. lwl/lwr/ldl/ldr/swl/swr/sdl/sdr always use it.
 #include "jit/emitter.h"
 
 #include "jit/helpers.h"
@@ -17,7 +17,7 @@ namespace cannonball::jit {
 
 using namespace Xbyak;
 
-void Emitter::emit_address_and_tlb(const PlannedInsn& in, Label& miss) {
+void Emitter::emit_address_and_tlb(const PlannedInsn& in, bool is_store, Label& miss) {
   const unsigned rs = (in.insn >> 21) & 0x1F;
   const auto simm = static_cast<int32_t>(static_cast<int16_t>(in.insn & 0xFFFF));
   load_reg(rax, rs);
@@ -26,8 +26,8 @@ void Emitter::emit_address_and_tlb(const PlannedInsn& in, Label& miss) {
   shr(rcx, PageAddrBits);
   mov(edx, ecx);
   and_(edx, static_cast<uint32_t>(TlbEntries - 1));
-  shl(edx, 4);
-  cmp(rcx, qword[r12 + rdx + TlbTag]);
+  shl(edx, TlbEntryShift);
+  cmp(rcx, qword[r12 + rdx + (is_store ? TlbWriteTag : TlbTag)]);
   jne(miss, T_NEAR);
   mov(rdx, qword[r12 + rdx + TlbPage]);
 }
@@ -54,7 +54,7 @@ bool Emitter::emit_memory(const PlannedInsn& in, size_t index) {
     Label& retry = new_label();
     Label& miss = new_label();
     L(retry);
-    emit_address_and_tlb(in, miss);
+    emit_address_and_tlb(in, false, miss);
     and_(eax, offset_mask);
     switch (in.op) {
       case Op::lb: movsx(rcx, byte[rdx + rax]); break;
@@ -92,13 +92,7 @@ bool Emitter::emit_memory(const PlannedInsn& in, size_t index) {
 
   Label& slow = new_label();
   Label& done = new_label();
-  emit_address_and_tlb(in, slow);
-  cmp(word[rdx + PageFlags], StoreFastFlags);
-  jne(slow, T_NEAR);
-  mov(rcx, rax);
-  and_(rcx, static_cast<uint32_t>(AddressMask));  // imm32 sign-extends to ~7
-  cmp(rcx, qword[r14 + CtxLlAligned]);
-  je(slow, T_NEAR);
+  emit_address_and_tlb(in, true, slow);
   and_(eax, offset_mask);
   const Address value = reg(rt);
   switch (size) {

@@ -3,11 +3,13 @@
 // Block shape:
 //   entry:  sub r15, len ; jb no_fuel        (no_fuel gives the fuel back and exits at start_pc)
 //           body, one instruction after another; a branch sets ebp before its delay slot
-//           chain to the next block through the lookup table (or exit with the pc in rax)
+//           chain to the next block: jmp [cell] (direct) or a table probe (jr/jalr)
 //   cold:   early exits (fault before an instruction, code invalidated after a store), TLB misses
-// Chaining goes through the direct-mapped lookup table every time, so invalidating a block is
-// just clearing its table entry: no code is ever patched, and a block whose page was written
-// while it ran finishes (or exits early) in code that stays mapped until the next clear().
+// Direct exits jump through an 8-byte chain cell placed after the block's cold code; the runtime
+// stores the target block's entry there once it exists, and resets the cell to its lookup stub
+// when that block is invalidated. Only these data cells are ever rewritten, never instructions,
+// and a block whose page was written while it ran finishes (or exits early) in code that stays
+// mapped until the next clear().
 #include "jit/emitter.h"
 
 #include "jit/helpers.h"
@@ -74,11 +76,18 @@ Label& Emitter::exit_before(size_t index) {
 }
 
 void Emitter::emit_chain(Word target_pc) {
-  const uint32_t slot = lookup_offset(target_pc);
-  mov(rax, target_pc);
-  cmp(rax, qword[r13 + slot]);
-  jne(exit_rax_);
-  jmp(qword[r13 + slot + 8]);
+  Label& cell = new_label();
+  Label& stub = new_label();
+  jmp(qword[rip + cell]);
+  pending_chains_.push_back(PendingChain{target_pc, &cell, &stub});
+  cold_code_.push_back([this, target_pc, &stub] {
+    const uint32_t slot = lookup_offset(target_pc);
+    L(stub);
+    mov(rax, target_pc);
+    cmp(rax, qword[r13 + slot]);
+    jne(exit_rax_);
+    jmp(qword[r13 + slot + 8]);
+  });
 }
 
 void Emitter::emit_dispatch_rax() {
@@ -111,6 +120,8 @@ const void* Emitter::emit_block(const BlockPlan& plan) {
   helper_calls_.clear();
   cold_code_.clear();
   labels_.clear();
+  pending_chains_.clear();
+  chains_.clear();
   align(16);
   const void* entry = getCurr();
   const size_t len = plan.insns.size();
@@ -147,6 +158,17 @@ const void* Emitter::emit_block(const BlockPlan& plan) {
     mov(rax, exit.index < len ? plan.insns[exit.index].pc : plan.fallthrough_pc());
     jmp(exit_rax_);
   }
+  // Chain cells (data), initially pointing at their lookup stubs; the runtime links them.
+  align(8);
+  for (const PendingChain& chain : pending_chains_) {
+    L(*chain.cell);
+    putL(*chain.stub);
+  }
+  for (const PendingChain& chain : pending_chains_)
+    chains_.push_back(ChainCell{chain.target_pc,
+                                reinterpret_cast<const void**>(const_cast<uint8_t*>(chain.cell->getAddress())),
+                                chain.stub->getAddress()});
+  pending_chains_.clear();
   plan_ = nullptr;
   cold_exits_.clear();
   helper_calls_.clear();

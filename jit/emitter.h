@@ -32,9 +32,21 @@ class Emitter : public Xbyak::CodeGenerator {
   // Drops every block and re-emits the trampolines. Nothing may be running generated code.
   void clear();
   EntryFn entry() const { return entry_; }
+  // Code that leaves generated code with rax as the exit pc; empty lookup entries point here, so
+  // a jump to a pc equal to the empty marker also just exits.
+  const void* exit_stub() const { return exit_rax_; }
   size_t remaining() const { return capacity_ - getSize(); }
   // Emits one block; returns its entry. Throws Xbyak::Error when the buffer is full.
   const void* emit_block(const BlockPlan& plan);
+
+  // A direct exit of the last emitted block: `jmp [cell]`, where the cell holds either the
+  // target block's entry (linked) or `stub`, which looks the target up in the table.
+  struct ChainCell {
+    Word target_pc;
+    const void** cell;
+    const void* stub;
+  };
+  const std::vector<ChainCell>& last_chains() const { return chains_; }
 
  private:
   // Stubs emitted after the block body (cold paths).
@@ -64,8 +76,9 @@ class Emitter : public Xbyak::CodeGenerator {
   // an exit stub on a fault (before the instruction) or a code invalidation (after it).
   void emit_interpreter_call(size_t index);
   // Computes the effective address of a load/store in rax; rcx = page index, rdx = TLB slot
-  // offset. Jumps to `miss` when the TLB entry does not match, else leaves rdx = Page*.
-  void emit_address_and_tlb(const PlannedInsn& in, Xbyak::Label& miss);
+  // offset. Jumps to `miss` when the TLB entry's read (or write) tag does not match, else leaves
+  // rdx = Page*.
+  void emit_address_and_tlb(const PlannedInsn& in, bool is_store, Xbyak::Label& miss);
 
   // Groups (one file each).
   bool emit_alu(const PlannedInsn& in);
@@ -81,6 +94,13 @@ class Emitter : public Xbyak::CodeGenerator {
   // Deques keep the labels at stable addresses while xbyak refers to them.
   std::deque<ColdExit> cold_exits_;
   std::deque<HelperCall> helper_calls_;
+  struct PendingChain {
+    Word target_pc;
+    Xbyak::Label* cell;
+    Xbyak::Label* stub;
+  };
+  std::vector<PendingChain> pending_chains_;
+  std::vector<ChainCell> chains_;
   std::deque<Xbyak::Label> labels_;                 // labels used by cold code
   std::vector<std::function<void()>> cold_code_;  // emitted after the block body
   Xbyak::Label& new_label() { return labels_.emplace_back(); }

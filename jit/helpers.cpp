@@ -6,7 +6,6 @@ namespace cannonball::jit {
 
 uint32_t jit_execute_insn(JitContext* ctx, uint32_t insn) noexcept {
   JitRuntime& runtime = *ctx->runtime;
-  State& state = runtime.vm().state();
   ctx->code_invalidated = 0;
   const unsigned opcode = insn >> 26;
   const bool is_store = opcode >= 0x28 && opcode <= 0x3F;  // ll/sc never reach here
@@ -18,7 +17,7 @@ uint32_t jit_execute_insn(JitContext* ctx, uint32_t insn) noexcept {
     // block before this instruction lets the interpreter raise the same exception exactly.
     return HelperFault;
   }
-  ctx->ll_aligned = state.ll_address & AddressMask;
+  runtime.sync_reservation();
   if (is_store) runtime.tlb_fill(addr >> PageAddrBits);
   return ctx->code_invalidated ? HelperCodeInvalidated : HelperOk;
 }

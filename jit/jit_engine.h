@@ -10,11 +10,11 @@
 #include <memory>
 
 #include "interp/engine.h"
+#include "jit/jit_stats.h"
 
 namespace cannonball::jit {
 
 class JitRuntime;
-struct JitStats;
 
 class JitEngine final : public Engine {
  public:

@@ -22,7 +22,7 @@ JitRuntime::JitRuntime(Vm& vm)
   ctx_.lookup = lookup_.data();
   ctx_.runtime = this;
   zero_page_->index = InvalidPageIndex;
-  std::fill(lookup_.begin(), lookup_.end(), LookupEntry{EmptyLookupPc, nullptr});
+  std::fill(lookup_.begin(), lookup_.end(), LookupEntry{EmptyLookupPc, emitter_.exit_stub()});
   tlb_flush();
 }
 
@@ -45,22 +45,46 @@ void JitRuntime::prepare() {
   tlb_flush();
 }
 
-void JitRuntime::after_interpreter_step() {
+void JitRuntime::after_interpreter_step(bool was_syscall) {
   ++stats_.interp_steps;
-  if (vm_.state().memory.page_count() != known_page_count_) tlb_flush();
+  // A syscall may hash memory (clock_gettime records a proof of its second word), which clears
+  // merkle_dirty flags and so takes fast-store permission away; a new page may shadow a TLB
+  // entry that points at the zero page.
+  if (was_syscall || vm_.state().memory.page_count() != known_page_count_)
+    tlb_flush();
+  else
+    sync_reservation();
 }
 
 void JitRuntime::tlb_flush() {
-  std::fill(tlb_.begin(), tlb_.end(), TlbEntry{InvalidPageIndex, nullptr});
+  std::fill(tlb_.begin(), tlb_.end(), TlbEntry{InvalidPageIndex, nullptr, InvalidPageIndex, 0});
   known_page_count_ = vm_.state().memory.page_count();
+  ll_page_ = vm_.state().ll_address >> PageAddrBits;
+}
+
+bool JitRuntime::store_allowed(Word page_index, const Page* page) const {
+  return page != nullptr && page->merkle_dirty && !page->has_code && page_index != ll_page_;
 }
 
 void JitRuntime::tlb_fill(Word page_index) noexcept {
   Page* page = vm_.state().memory.find_page_mut(page_index);
-  tlb_[page_index & (TlbEntries - 1)] = TlbEntry{page_index, page ? page : zero_page_.get()};
+  const Word write_index = store_allowed(page_index, page) ? page_index : InvalidPageIndex;
+  tlb_[page_index & (TlbEntries - 1)] = TlbEntry{page_index, page ? page : zero_page_.get(), write_index, 0};
   // A store can allocate only the page it writes; keep the count in step so that a later
   // interpreter step does not flush the TLB for it.
   known_page_count_ = vm_.state().memory.page_count();
+}
+
+void JitRuntime::revoke_store(Word page_index) noexcept {
+  TlbEntry& entry = tlb_[page_index & (TlbEntries - 1)];
+  if (entry.page_index == page_index) entry.write_index = InvalidPageIndex;
+}
+
+void JitRuntime::sync_reservation() noexcept {
+  const Word page_index = vm_.state().ll_address >> PageAddrBits;
+  if (page_index == ll_page_) return;
+  ll_page_ = page_index;
+  revoke_store(page_index);
 }
 
 void JitRuntime::invalidate_page(Page& page) noexcept {
@@ -70,8 +94,10 @@ void JitRuntime::invalidate_page(Page& page) noexcept {
   if (it == page_blocks_.end()) return;
   for (Word pc : it->second) {
     blocks_.erase(pc);
+    if (auto links = links_.find(pc); links != links_.end())
+      for (const Link& link : links->second) *link.cell = link.stub;
     LookupEntry& entry = lookup_[(pc >> 2) & (LookupEntries - 1)];
-    if (entry.pc == pc) entry = LookupEntry{EmptyLookupPc, nullptr};
+    if (entry.pc == pc) entry = LookupEntry{EmptyLookupPc, emitter_.exit_stub()};
     ++stats_.blocks_invalidated;
   }
   page_blocks_.erase(it);
@@ -83,8 +109,9 @@ void JitRuntime::clear_code() {
     if (Page* page = memory.find_page_mut(page_index)) page->has_code = false;
   blocks_.clear();
   page_blocks_.clear();
-  std::fill(lookup_.begin(), lookup_.end(), LookupEntry{EmptyLookupPc, nullptr});
+  links_.clear();
   emitter_.clear();
+  std::fill(lookup_.begin(), lookup_.end(), LookupEntry{EmptyLookupPc, emitter_.exit_stub()});
   ++stats_.code_flushes;
 }
 
@@ -102,7 +129,14 @@ const void* JitRuntime::lookup_or_translate(Word pc) {
   const void* code = emitter_.emit_block(plan);
   const Word page_index = pc >> PageAddrBits;
   memory.find_page_mut(page_index)->has_code = true;
+  revoke_store(page_index);
   blocks_[pc] = BlockInfo{code, page_index};
+  // Link this block's direct exits to targets that exist, and every cell aiming at this block.
+  for (const Emitter::ChainCell& chain : emitter_.last_chains()) {
+    links_[chain.target_pc].push_back(Link{chain.cell, chain.stub});
+    if (auto target = blocks_.find(chain.target_pc); target != blocks_.end()) *chain.cell = target->second.code;
+  }
+  for (const Link& link : links_[pc]) *link.cell = code;
   page_blocks_[page_index].push_back(pc);
   ++stats_.blocks_translated;
   LookupEntry& slot = lookup_[(pc >> 2) & (LookupEntries - 1)];  // clear_code may have reset it
@@ -117,7 +151,6 @@ Word JitRuntime::run_blocks(Word fuel) {
   ctx_.thread = &thread;
   ctx_.fuel = fuel;
   ctx_.exit_pc = thread.pc;
-  ctx_.ll_aligned = vm_.state().ll_address & AddressMask;
   ctx_.code_invalidated = 0;
   emitter_.entry()(&ctx_, code);
   ++stats_.block_entries;

@@ -5,8 +5,8 @@
 // blocks (table entries and map), so a block that is running when its page is written keeps
 // valid code under it. clear() runs only from C++ between entries into generated code. Pages
 // never move or die while a Memory lives, so TLB entries stay valid within one advance(); they
-// are flushed at each advance() entry and whenever the interpreter allocated a page (a TLB entry
-// may point at the zero page for a then-absent page).
+// are flushed at each advance() entry, after an interpreter syscall step, and whenever the
+// interpreter allocated a page (a TLB entry may point at the zero page for a then-absent page).
 #pragma once
 
 #include <memory>
@@ -16,17 +16,10 @@
 #include "interp/vm.h"
 #include "jit/emitter.h"
 #include "jit/jit_state.h"
+#include "jit/jit_stats.h"
 
 namespace cannonball::jit {
 
-struct JitStats {
-  Word blocks_translated = 0;
-  Word blocks_invalidated = 0;
-  Word code_flushes = 0;
-  Word block_entries = 0;    // entries from C++ into generated code
-  Word jit_steps = 0;        // steps run by generated code
-  Word interp_steps = 0;     // steps the engine left to the interpreter
-};
 
 class JitRuntime {
  public:
@@ -40,13 +33,16 @@ class JitRuntime {
 
   // Called at each advance() entry: (re)installs the code-write hook, flushes the TLB.
   void prepare();
-  // Called after the interpreter ran a step (it may have allocated pages).
-  void after_interpreter_step();
+  // Called after the interpreter ran a step (it may have allocated pages, moved the LL
+  // reservation, or, for a syscall, hashed memory).
+  void after_interpreter_step(bool was_syscall);
   // Runs blocks for the current thread from its pc with at most `fuel` steps; updates pc/nextPC
   // and returns the steps executed (0 when no block could run). The caller updates the counters.
   Word run_blocks(Word fuel);
 
   void tlb_fill(Word page_index) noexcept;
+  // Takes fast-store permission away from the page of the LL reservation when it moved.
+  void sync_reservation() noexcept;
   void invalidate_page(Page& page) noexcept;
   void clear_code();
 
@@ -57,6 +53,8 @@ class JitRuntime {
   };
   const void* lookup_or_translate(Word pc);
   void tlb_flush();
+  bool store_allowed(Word page_index, const Page* page) const;
+  void revoke_store(Word page_index) noexcept;
 
   Vm& vm_;
   JitContext ctx_{};
@@ -66,7 +64,13 @@ class JitRuntime {
   Emitter emitter_;
   std::unordered_map<Word, BlockInfo> blocks_;
   std::unordered_map<Word, std::vector<Word>> page_blocks_;
+  struct Link {
+    const void** cell;
+    const void* stub;
+  };
+  std::unordered_map<Word, std::vector<Link>> links_;  // target pc -> chain cells aiming at it
   size_t known_page_count_ = 0;
+  Word ll_page_ = 0;  // page of state.ll_address when the TLB permissions were last checked
   JitStats stats_;
 };
 

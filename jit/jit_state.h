@@ -20,9 +20,14 @@ class JitRuntime;
 
 // One software-TLB entry: guest page index -> host bytes of that page (or of a shared zero page
 // when the page is absent, so reads of absent pages return 0 without allocating).
+// `write_index` equals `page_index` only while a store may write the page directly: the page is
+// merkle-dirty, holds no translated code, and is not the page of the LL reservation word (see
+// JitRuntime::store_allowed); otherwise it is InvalidPageIndex and stores take the slow path.
 struct TlbEntry {
-  Word page_index;  // ~0 when empty
-  Page* page;       // page->bytes is at offset 0
+  Word page_index;   // ~0 when empty
+  Page* page;        // page->bytes is at offset 0
+  Word write_index;  // page_index when fast stores are allowed, else ~0
+  Word unused;
 };
 inline constexpr unsigned TlbBits = 10;
 inline constexpr size_t TlbEntries = size_t{1} << TlbBits;
@@ -30,7 +35,7 @@ inline constexpr Word InvalidPageIndex = ~Word{0};
 
 // One entry of the direct-mapped pc -> code table used by every block exit.
 struct LookupEntry {
-  Word pc;           // 1 (never a 4-aligned pc) when empty
+  Word pc;           // EmptyLookupPc when empty (code is then the exit stub)
   const void* code;  // entry of the block translated at `pc`
 };
 inline constexpr unsigned LookupBits = 16;
@@ -45,7 +50,6 @@ struct JitContext {
   Thread* thread = nullptr;     // current thread (rbx while in generated code)
   Word fuel = 0;                // steps blocks may still take (r15 while in generated code)
   Word exit_pc = 0;             // pc to resume at when generated code returns
-  Word ll_aligned = 0;          // state.ll_address & AddressMask: stores to it take the slow path
   TlbEntry* tlb = nullptr;      // r12 while in generated code
   LookupEntry* lookup = nullptr;  // r13 while in generated code
   JitRuntime* runtime = nullptr;
@@ -56,13 +60,11 @@ struct JitContext {
 inline constexpr int32_t CtxThread = 0;
 inline constexpr int32_t CtxFuel = 8;
 inline constexpr int32_t CtxExitPc = 16;
-inline constexpr int32_t CtxLlAligned = 24;
-inline constexpr int32_t CtxTlb = 32;
-inline constexpr int32_t CtxLookup = 40;
+inline constexpr int32_t CtxTlb = 24;
+inline constexpr int32_t CtxLookup = 32;
 static_assert(offsetof(JitContext, thread) == CtxThread);
 static_assert(offsetof(JitContext, fuel) == CtxFuel);
 static_assert(offsetof(JitContext, exit_pc) == CtxExitPc);
-static_assert(offsetof(JitContext, ll_aligned) == CtxLlAligned);
 static_assert(offsetof(JitContext, tlb) == CtxTlb);
 static_assert(offsetof(JitContext, lookup) == CtxLookup);
 
@@ -76,17 +78,13 @@ static_assert(sizeof(Thread::regs) == 32 * sizeof(Word));
 
 inline constexpr int32_t TlbTag = 0;
 inline constexpr int32_t TlbPage = 8;
+inline constexpr int32_t TlbWriteTag = 16;
+inline constexpr unsigned TlbEntryShift = 5;
 static_assert(offsetof(TlbEntry, page_index) == TlbTag && offsetof(TlbEntry, page) == TlbPage);
-static_assert(sizeof(TlbEntry) == 16 && sizeof(LookupEntry) == 16);
+static_assert(offsetof(TlbEntry, write_index) == TlbWriteTag);
+static_assert(sizeof(TlbEntry) == (1u << TlbEntryShift) && sizeof(LookupEntry) == 16);
 static_assert(offsetof(LookupEntry, pc) == 0 && offsetof(LookupEntry, code) == 8);
 
-// A store takes the fast path only when the 16-bit word at PageFlags reads StoreFastFlags:
-// merkle_dirty == 1 and has_code == 0 (little-endian host).
-inline constexpr int32_t PageFlags = 4104;
-inline constexpr uint16_t StoreFastFlags = 0x0001;
 static_assert(offsetof(Page, bytes) == 0);
-static_assert(offsetof(Page, merkle_dirty) == PageFlags);
-static_assert(offsetof(Page, has_code) == PageFlags + 1);
-static_assert(sizeof(bool) == 1);
 
 }  // namespace cannonball::jit

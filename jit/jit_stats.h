@@ -1,0 +1,17 @@
+// Counters the JIT keeps for tests, benchmarks and --debug output.
+#pragma once
+
+#include "runtime/word.h"
+
+namespace cannonball::jit {
+
+struct JitStats {
+  Word blocks_translated = 0;
+  Word blocks_invalidated = 0;
+  Word code_flushes = 0;
+  Word block_entries = 0;  // entries from C++ into generated code
+  Word jit_steps = 0;      // steps run by generated code
+  Word interp_steps = 0;   // steps the engine left to the interpreter
+};
+
+}  // namespace cannonball::jit

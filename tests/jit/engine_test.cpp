@@ -1,0 +1,155 @@
+// Targeted JIT engine cases: self-modifying code inside one block, exact budgets at every length,
+// the scheduler quantum edge, LL reservations cleared by a JIT store, division by zero inside a
+// block. Each runs the JIT and the interpreter from the same state and compares full states.
+#include <gtest/gtest.h>
+
+#include "interp/instruction_table.h"
+#include "interp/vm.h"
+#include "jit/jit_engine.h"
+#include "tests/jit/state_diff.h"
+
+namespace cannonball {
+namespace {
+
+constexpr Word Code = 0x10000;
+constexpr Word Data = 0x40000;
+
+uint32_t i_type(Op op, unsigned rs, unsigned rt, uint16_t imm) {
+  return encode(op, (rs << 21) | (rt << 16) | imm);
+}
+uint32_t r_type(Op op, unsigned rs, unsigned rt, unsigned rd) { return encode(op, (rs << 21) | (rt << 16) | (rd << 11)); }
+constexpr uint32_t Nop = 0;
+const uint32_t LoopForever = i_type(Op::beq, 0, 0, 0xFFFF);  // beq $0,$0,-1 (with a nop slot)
+
+State make_state(const std::vector<uint32_t>& program) {
+  State state;
+  std::vector<uint8_t> bytes(program.size() * 4);
+  for (size_t i = 0; i < program.size(); ++i) store_be32(bytes.data() + 4 * i, program[i]);
+  state.memory.write_bytes(Code, bytes.data(), bytes.size());
+  std::vector<uint8_t> data(PageSize, 0x11);
+  state.memory.write_bytes(Data, data.data(), data.size());
+  Thread t;
+  t.pc = Code;
+  t.next_pc = Code + 4;
+  state.left_stack.push_back(t);
+  state.next_thread_id = 1;
+  return state;
+}
+
+// Runs `steps` on a JIT copy and an interpreter copy of `state`; returns the diff.
+std::string run_both(const State& state, Word steps, Word chunk = 0) {
+  State a = state;
+  State b = state;
+  Vm vm_a(a);
+  Vm vm_b(b);
+  jit::JitEngine engine(vm_a);
+  Word done = 0;
+  while (done < steps) {
+    const Word n = chunk ? std::min(chunk, steps - done) : steps;
+    const RunResult ra = engine.advance(n, false);
+    const RunResult rb = vm_b.run(n);
+    if (ra.steps != rb.steps) return "step counts differ";
+    if (ra.exception.has_value() != rb.exception.has_value()) return "exception presence differs";
+    if (ra.exception && ra.exception->kind != rb.exception->kind) return "exception kind differs";
+    const std::string diff = test::diff_states(a, b, true);
+    if (!diff.empty() || ra.exception || ra.steps < n) return diff;
+    done += n;
+  }
+  return "";
+}
+
+TEST(JitEngine, StoreRewritingTheNextInstructionInTheSameBlockTakesEffect) {
+  // sw $2, 12($1) overwrites the addiu at +12 with "addiu $3, $0, 7" before it runs.
+  State state = make_state({i_type(Op::sw, 1, 2, 12), Nop, Nop, i_type(Op::addiu, 0, 3, 1), LoopForever, Nop});
+  state.left_stack[0].regs[1] = Code;
+  state.left_stack[0].regs[2] = i_type(Op::addiu, 0, 3, 7);
+  EXPECT_EQ(run_both(state, 40), "");
+  State a = state;
+  Vm vm(a);
+  jit::JitEngine engine(vm);
+  engine.advance(40, false);
+  EXPECT_EQ(a.left_stack[0].regs[3], 7u);
+  EXPECT_GT(engine.stats().blocks_invalidated, 0u);
+}
+
+TEST(JitEngine, EveryBudgetLengthIsExact) {
+  State state = make_state({i_type(Op::addiu, 4, 4, 1), r_type(Op::daddu, 4, 4, 5), i_type(Op::sd, 6, 5, 0),
+                            i_type(Op::ld, 6, 7, 0), i_type(Op::bne, 4, 8, 0xFFFB), Nop, LoopForever, Nop});
+  state.left_stack[0].regs[6] = Data + 16;
+  state.left_stack[0].regs[8] = 50;
+  for (Word steps = 1; steps <= 300; ++steps) ASSERT_EQ(run_both(state, steps), "") << steps << " steps";
+  EXPECT_EQ(run_both(state, 300, 7), "");
+}
+
+TEST(JitEngine, QuantumEdgeAndPreemptionStayExact) {
+  State state = make_state({i_type(Op::addiu, 4, 4, 1), i_type(Op::beq, 0, 0, 0xFFFE), Nop});
+  Thread other = state.left_stack[0];
+  other.thread_id = 1;
+  other.regs[4] = 1000;
+  state.left_stack.insert(state.left_stack.begin(), other);
+  state.next_thread_id = 2;
+  for (Word gap = 0; gap < 12; ++gap) {
+    state.steps_since_last_context_switch = SchedQuantum - gap;
+    ASSERT_EQ(run_both(state, 40), "") << "gap " << gap;
+    ASSERT_EQ(run_both(state, 40, 3), "") << "gap " << gap;
+  }
+}
+
+TEST(JitEngine, JitStoreClearsTheReservationOnItsWord) {
+  State state = make_state({i_type(Op::sb, 6, 5, 3), LoopForever, Nop});
+  state.left_stack[0].regs[6] = Data + 8;
+  for (Word ll = Data; ll < Data + 24; ll += 4) {
+    state.ll_reservation_status = 1;
+    state.ll_address = ll;
+    state.ll_owner_thread = 0;
+    ASSERT_EQ(run_both(state, 5), "") << "ll address " << hex_word(ll);
+  }
+}
+
+TEST(JitEngine, DivisionByZeroInsideABlockRaisesAtTheExactStep) {
+  State state = make_state({i_type(Op::addiu, 0, 4, 9), i_type(Op::addiu, 4, 4, 1), r_type(Op::ddivu, 4, 5, 0),
+                            LoopForever, Nop});
+  EXPECT_EQ(run_both(state, 10), "");
+  State a = state;
+  Vm vm(a);
+  jit::JitEngine engine(vm);
+  const RunResult r = engine.advance(10, false);
+  ASSERT_TRUE(r.exception.has_value());
+  EXPECT_EQ(r.exception->kind, ExceptionKind::DivideByZero);
+  EXPECT_EQ(r.steps, 2u);
+  EXPECT_EQ(r.exception->pc, Code + 8);
+}
+
+TEST(JitEngine, StoresToMerkleCleanPagesKeepTheRootExact) {
+  State state = make_state({i_type(Op::sd, 6, 4, 0), i_type(Op::addiu, 4, 4, 1), LoopForever, Nop});
+  state.left_stack[0].regs[6] = Data + 64;
+  state.memory.merkle_root();  // every page clean
+  EXPECT_EQ(run_both(state, 50, 5), "");
+}
+
+}  // namespace
+}  // namespace cannonball
+
+namespace cannonball {
+namespace {
+
+TEST(JitEngine, ClearingTheCodeCacheBetweenRunsKeepsResultsExact) {
+  State state = make_state({i_type(Op::addiu, 4, 4, 1), i_type(Op::sw, 6, 4, 0), i_type(Op::lw, 6, 7, 0),
+                            i_type(Op::bne, 4, 8, 0xFFFC), Nop, LoopForever, Nop});
+  state.left_stack[0].regs[6] = Data + 32;
+  state.left_stack[0].regs[8] = 500;
+  State a = state;
+  State b = state;
+  Vm vm_a(a);
+  Vm vm_b(b);
+  jit::JitEngine engine(vm_a);
+  for (int round = 0; round < 50; ++round) {
+    ASSERT_EQ(engine.advance(37, false).steps, vm_b.run(37).steps);
+    ASSERT_EQ(test::diff_states(a, b, true), "") << "round " << round;
+    if (round % 3 == 0) engine.clear_code();
+  }
+  EXPECT_GT(engine.stats().code_flushes, 1u);
+}
+
+}  // namespace
+}  // namespace cannonball

@@ -1,0 +1,216 @@
+// Differential fuzzing: random programs (rows drawn from the instruction table, plus random
+// words), random thread stacks, LL reservations, quantum edges and delay-slot entry states; the
+// JIT and the interpreter run the same random budgets and must leave identical full states.
+// Deterministic by default (seed base 1); CANNONBALL_JIT_FUZZ_SEED and CANNONBALL_JIT_FUZZ_CASES
+// override the base seed and the number of cases. A failure prints the case seed.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <random>
+
+#include "interp/instruction_table.h"
+#include "interp/syscalls.h"
+#include "interp/vm.h"
+#include "jit/jit_engine.h"
+#include "tests/jit/state_diff.h"
+
+namespace cannonball {
+namespace {
+
+constexpr Word CodeBase = 0x10000;
+constexpr Word CodeWords = 2048;  // two pages, so blocks meet a page boundary
+constexpr Word DataBase = 0x40000;
+constexpr Word DataBytes = 2 * PageSize;
+// Registers 1..4 hold data or code pointers (memory-op bases), 5 and 6 code addresses (jr/jalr).
+constexpr unsigned BaseRegs = 4;
+
+Word env_or(const char* name, Word fallback) {
+  const char* text = std::getenv(name);
+  return text ? std::strtoull(text, nullptr, 0) : fallback;
+}
+
+class ProgramGenerator {
+ public:
+  explicit ProgramGenerator(std::mt19937_64& rng) : rng_(rng) {}
+
+  Word pick(Word n) { return rng_() % n; }
+  Word code_addr() { return CodeBase + 4 * pick(CodeWords); }
+
+  std::vector<uint32_t> program() {
+    std::vector<uint32_t> words;
+    const auto table = instruction_table();
+    while (words.size() < CodeWords) {
+      const Word dice = pick(1000);
+      if (dice < 25) {  // a random word
+        words.push_back(static_cast<uint32_t>(rng_()));
+        continue;
+      }
+      if (dice < 30) {  // a syscall the VM knows, with its number loaded just before
+        static constexpr Word Numbers[] = {sys::SchedYield, sys::GetTid, sys::ClockGetTime, sys::SchedYield};
+        words.push_back(encode(Op::daddiu, (2u << 16) | static_cast<uint32_t>(Numbers[pick(4)])));
+        words.push_back(encode(Op::syscall, 0));
+        continue;
+      }
+      if (dice < 45) {  // an ll/sc pair on one address
+        const uint32_t mem = mem_fields();
+        const bool is64 = pick(2) != 0;
+        words.push_back(encode(is64 ? Op::lld : Op::ll, mem | (static_cast<uint32_t>(8 + pick(8)) << 16)));
+        if (pick(2)) words.push_back(encode(Op::addiu, static_cast<uint32_t>(rng_()) & 0x03FF'FFFF));
+        words.push_back(encode(is64 ? Op::scd : Op::sc, mem | (static_cast<uint32_t>(8 + pick(8)) << 16)));
+        continue;
+      }
+      const auto op = static_cast<Op>(pick(table.size()));
+      if (op == Op::syscall) continue;
+      words.push_back(shape(op, static_cast<uint32_t>(rng_()) & 0x03FF'FFFF));
+    }
+    words.resize(CodeWords);
+    return words;
+  }
+
+ private:
+  uint32_t mem_fields() {
+    const auto base = static_cast<uint32_t>(1 + pick(BaseRegs));
+    const auto offset = static_cast<uint32_t>(static_cast<int32_t>(pick(129)) - 64) & 0xFFFF;
+    return (base << 21) | offset;
+  }
+
+  uint32_t shape(Op op, uint32_t fields) {
+    const InstructionInfo& row = info(op);
+    switch (row.group) {
+      case Group::Load:
+      case Group::Store:
+      case Group::Rmw: fields = (fields & (0x1Fu << 16)) | mem_fields(); break;
+      case Group::Branch: {
+        const auto offset = static_cast<uint32_t>(static_cast<int32_t>(pick(33)) - 16) & 0xFFFF;
+        fields = (fields & ~0xFFFFu) | offset;
+        break;
+      }
+      case Group::Jump:
+        if (op == Op::j || op == Op::jal)
+          fields = static_cast<uint32_t>(code_addr() >> 2) & 0x03FF'FFFF;
+        else if (pick(8) != 0)
+          fields = (fields & ~(0x1Fu << 21)) | (static_cast<uint32_t>(5 + pick(2)) << 21);
+        break;
+      case Group::MulDiv:
+        if (pick(4) != 0) fields = (fields & ~(0x1Fu << 16)) | (static_cast<uint32_t>(7 + pick(24)) << 16);
+        break;
+      default: break;
+    }
+    return encode(op, fields);
+  }
+
+  std::mt19937_64& rng_;
+};
+
+Thread random_thread(ProgramGenerator& gen, std::mt19937_64& rng, Word id) {
+  Thread t;
+  t.thread_id = id;
+  t.pc = gen.code_addr();
+  t.next_pc = gen.pick(8) == 0 ? gen.code_addr() : t.pc + 4;  // sometimes a delay-slot state
+  t.hi = rng();
+  t.lo = rng();
+  for (unsigned r = 1; r < 32; ++r) {
+    const Word dice = gen.pick(4);
+    t.regs[r] = dice == 0 ? rng() : dice == 1 ? gen.pick(4) : s32(rng());
+  }
+  for (unsigned r = 1; r <= BaseRegs; ++r)
+    t.regs[r] = gen.pick(4) == 0 ? gen.code_addr() + gen.pick(8) : DataBase + 64 + gen.pick(DataBytes - 128);
+  t.regs[5] = gen.code_addr();
+  t.regs[6] = gen.code_addr();
+  return t;
+}
+
+State random_state(std::mt19937_64& rng) {
+  ProgramGenerator gen(rng);
+  State state;
+  const auto words = gen.program();
+  std::vector<uint8_t> code(words.size() * 4);
+  for (size_t i = 0; i < words.size(); ++i) store_be32(code.data() + 4 * i, words[i]);
+  state.memory.write_bytes(CodeBase, code.data(), code.size());
+  std::vector<uint8_t> data(DataBytes);
+  for (auto& b : data) b = static_cast<uint8_t>(rng());
+  state.memory.write_bytes(DataBase, data.data(), data.size());
+  if (gen.pick(2)) state.memory.merkle_root();  // pages clean: first stores take the slow path
+
+  const Word threads = 1 + gen.pick(3);
+  for (Word id = 0; id < threads; ++id) {
+    auto& stack = gen.pick(3) == 0 ? state.right_stack : state.left_stack;
+    stack.push_back(random_thread(gen, rng, id));
+  }
+  if (state.left_stack.empty()) std::swap(state.left_stack, state.right_stack);
+  state.traverse_right = false;
+  state.next_thread_id = threads;
+  state.heap = HeapStart;
+  state.step = gen.pick(2) ? 0 : rng() >> 8;
+  switch (gen.pick(4)) {
+    case 0: state.steps_since_last_context_switch = SchedQuantum - gen.pick(300); break;
+    case 1: state.steps_since_last_context_switch = SchedQuantum; break;
+    default: state.steps_since_last_context_switch = gen.pick(SchedQuantum); break;
+  }
+  if (gen.pick(2)) {
+    state.ll_reservation_status = static_cast<uint8_t>(1 + gen.pick(2));
+    state.ll_address = gen.pick(3) == 0 ? gen.code_addr() : DataBase + gen.pick(DataBytes);
+    state.ll_owner_thread = gen.pick(threads);
+  }
+  return state;
+}
+
+struct FuzzTotals {
+  Word steps = 0;
+  Word jit_steps = 0;
+  Word exceptions = 0;
+  Word invalidated_blocks = 0;
+};
+
+// Runs one case; returns "" or a description of the first divergence.
+std::string run_case(Word seed, FuzzTotals& totals) {
+  std::mt19937_64 rng(seed);
+  State jit_state = random_state(rng);
+  State interp_state = jit_state;
+  Vm jit_vm(jit_state);
+  Vm interp_vm(interp_state);
+  jit::JitEngine engine(jit_vm);
+  Word remaining = 1 + rng() % 20000;
+  while (remaining > 0) {
+    const Word budget = std::min<Word>(remaining, 1 + rng() % (rng() % 2 ? 64 : 4000));
+    remaining -= budget;
+    const Word before = interp_state.step;
+    const RunResult a = engine.advance(budget, false);
+    const RunResult b = interp_vm.run(budget);
+    const std::string where = "advance(" + std::to_string(budget) + ") from step " + std::to_string(before) + ": ";
+    if (a.steps != b.steps)
+      return where + "steps " + std::to_string(a.steps) + " vs " + std::to_string(b.steps);
+    if (a.exception.has_value() != b.exception.has_value()) return where + "exception presence differs";
+    if (a.exception && (a.exception->kind != b.exception->kind || a.exception->step != b.exception->step ||
+                        a.exception->pc != b.exception->pc))
+      return where + "exceptions differ: " + a.exception->message() + " vs " + b.exception->message();
+    const std::string diff = test::diff_states(jit_state, interp_state, true);
+    if (!diff.empty()) return where + "\n" + diff;
+    totals.steps += b.steps;
+    if (a.exception) ++totals.exceptions;
+    if (a.exception || interp_state.exited) break;
+  }
+  totals.jit_steps += engine.stats().jit_steps;
+  totals.invalidated_blocks += engine.stats().blocks_invalidated;
+  return "";
+}
+
+TEST(JitFuzz, RandomProgramsMatchInterpreter) {
+  const Word base = env_or("CANNONBALL_JIT_FUZZ_SEED", 1);
+  const Word cases = env_or("CANNONBALL_JIT_FUZZ_CASES", 3000);
+  FuzzTotals totals;
+  for (Word i = 0; i < cases; ++i) {
+    const Word seed = base + i;
+    const std::string failure = run_case(seed, totals);
+    ASSERT_EQ(failure, "") << "fuzz case seed " << seed << " (rerun with CANNONBALL_JIT_FUZZ_SEED=" << seed
+                           << " CANNONBALL_JIT_FUZZ_CASES=1)";
+  }
+  std::printf("[ fuzz ] %llu cases, %llu steps (%llu by JIT), %llu ended in an exception, %llu blocks invalidated\n",
+              static_cast<unsigned long long>(cases), static_cast<unsigned long long>(totals.steps),
+              static_cast<unsigned long long>(totals.jit_steps), static_cast<unsigned long long>(totals.exceptions),
+              static_cast<unsigned long long>(totals.invalidated_blocks));
+  EXPECT_GT(totals.jit_steps, totals.steps / 4);
+}
+
+}  // namespace
+}  // namespace cannonball
