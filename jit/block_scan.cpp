@@ -16,14 +16,14 @@ InsnClass classify(uint32_t insn) {
   return InsnClass::Normal;
 }
 
-BlockPlan scan_block(const Memory& memory, Word pc) {
+BlockPlan scan_block(const Memory& memory, Word pc, unsigned max_insns) {
   BlockPlan plan;
   plan.start_pc = pc;
   const Word page_index = pc >> PageAddrBits;
   const Page* page = memory.find_page(page_index);
   if (page == nullptr || (pc & 3) != 0) return plan;
   auto fetch = [&](Word at) { return load_be32(page->bytes + (at & (PageSize - 4))); };
-  for (Word at = pc; plan.insns.size() < MaxBlockInsns && (at >> PageAddrBits) == page_index; at += 4) {
+  for (Word at = pc; plan.insns.size() < max_insns && (at >> PageAddrBits) == page_index; at += 4) {
     const uint32_t insn = fetch(at);
     const InsnClass kind = classify(insn);
     if (kind == InsnClass::Terminator) break;

@@ -40,7 +40,7 @@ struct BlockPlan {
 };
 
 // The block starting at `pc` (4-aligned, on an allocated page); empty when the first instruction
-// must run in the interpreter.
-BlockPlan scan_block(const Memory& memory, Word pc);
+// must run in the interpreter. At most `max_insns` instructions before a final branch + delay slot.
+BlockPlan scan_block(const Memory& memory, Word pc, unsigned max_insns = MaxBlockInsns);
 
 }  // namespace cannonball::jit

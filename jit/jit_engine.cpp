@@ -10,6 +10,7 @@ JitEngine::JitEngine(Vm& vm) : vm_(vm), runtime_(std::make_unique<JitRuntime>(vm
 JitEngine::~JitEngine() = default;
 
 void JitEngine::clear_code() { runtime_->clear_code(); }
+void JitEngine::set_max_block_insns(unsigned max) { runtime_->set_max_block_insns(max); }
 const JitStats& JitEngine::stats() const { return runtime_->stats(); }
 
 bool JitEngine::can_run_blocks() const {

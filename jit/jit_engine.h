@@ -25,6 +25,8 @@ class JitEngine final : public Engine {
 
   // Drops all translated code (e.g. after replacing guest memory behind the engine's back).
   void clear_code();
+  // Longest block to translate from now on (default MaxBlockInsns).
+  void set_max_block_insns(unsigned max);
   const JitStats& stats() const;
 
  private:

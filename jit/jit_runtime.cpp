@@ -123,7 +123,7 @@ const void* JitRuntime::lookup_or_translate(Word pc) {
     return entry.code;
   }
   Memory& memory = vm_.state().memory;
-  const BlockPlan plan = scan_block(memory, pc);
+  const BlockPlan plan = scan_block(memory, pc, max_block_insns_);
   if (plan.insns.empty()) return nullptr;
   if (emitter_.remaining() < MinFreeCode) clear_code();
   const void* code = emitter_.emit_block(plan);

@@ -29,6 +29,8 @@ class JitRuntime {
   JitRuntime& operator=(const JitRuntime&) = delete;
 
   Vm& vm() { return vm_; }
+  // Longest block to translate (tests use 1 so that single-step cases run as one-step blocks).
+  void set_max_block_insns(unsigned max) { max_block_insns_ = max; }
   JitStats& stats() { return stats_; }
 
   // Called at each advance() entry: (re)installs the code-write hook, flushes the TLB.
@@ -57,6 +59,7 @@ class JitRuntime {
   void revoke_store(Word page_index) noexcept;
 
   Vm& vm_;
+  unsigned max_block_insns_ = MaxBlockInsns;
   JitContext ctx_{};
   std::vector<TlbEntry> tlb_;
   std::vector<LookupEntry> lookup_;

@@ -1,5 +1,7 @@
 #include "tests/interp/step_case.h"
 
+#include "jit/jit_engine.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <set>
@@ -12,6 +14,7 @@ namespace cannonball::test {
 const char* engine_name(EngineKind kind) {
   switch (kind) {
     case EngineKind::Interp: return "Interp";
+    case EngineKind::Jit: return "Jit";
   }
   return "Unknown";
 }
@@ -31,11 +34,35 @@ class InterpExecutor final : public Executor {
   Vm vm_;
 };
 
+// The JIT with one-instruction blocks, so a single step runs as translated code whenever the JIT
+// can take it (a branch needs its delay slot too, so it is a two-step block and one step of it
+// stays with the interpreter, as it would at the edge of any budget).
+class JitExecutor final : public Executor {
+ public:
+  JitExecutor(State& state, ExecutorEnvironment environment) : vm_(state), engine_(vm_) {
+    vm_.set_oracle(environment.oracle);
+    if (environment.output) vm_.set_output(std::move(environment.output));
+    engine_.set_max_block_insns(1);
+  }
+  // An exited state has no step to advance over (advance() returns at once, as Vm::run does);
+  // its post-check is the interpreter's step.
+  std::optional<VmException> step() override {
+    if (vm_.state().exited) return vm_.step();
+    return engine_.advance(1, false).exception;
+  }
+  RunResult run(Word steps) override { return engine_.advance(steps, false); }
+
+ private:
+  Vm vm_;
+  jit::JitEngine engine_;
+};
+
 }  // namespace
 
 std::unique_ptr<Executor> make_executor(EngineKind kind, State& state, ExecutorEnvironment environment) {
   switch (kind) {
     case EngineKind::Interp: return std::make_unique<InterpExecutor>(state, std::move(environment));
+    case EngineKind::Jit: return std::make_unique<JitExecutor>(state, std::move(environment));
   }
   return nullptr;
 }

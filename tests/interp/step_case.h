@@ -35,12 +35,12 @@ namespace cannonball::test {
 
 // ---- Engines -------------------------------------------------------------------------------
 
-enum class EngineKind { Interp };
+enum class EngineKind { Interp, Jit };
 const char* engine_name(EngineKind kind);
 inline void PrintTo(EngineKind kind, std::ostream* os) { *os << engine_name(kind); }
 
 // Every engine the shared tables run on.
-inline auto all_engines() { return ::testing::Values(EngineKind::Interp); }
+inline auto all_engines() { return ::testing::Values(EngineKind::Interp, EngineKind::Jit); }
 
 // One engine driving one State.
 class Executor {
