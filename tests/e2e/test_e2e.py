@@ -158,6 +158,20 @@ class E2E(unittest.TestCase):
         self.assertEqual(p.returncode, 130, err)
         self.assertFalse(os.path.exists(out))
 
+    def test_cross_check_passes_and_names_the_first_divergent_step(self):
+        state = self.load("hello")
+        ok = self.run_vm("--input", state, "--output", self.path("ok.bin"), "--cross-check", "%100000",
+                         "--guest-stdout", os.devnull)
+        self.assertIn("cross-check passed", ok.stderr)
+        bad_out = self.path("bad.bin")
+        bad = subprocess.run([CANNONBALL, "run", "--input", state, "--output", bad_out, "--meta", "", "--info-at",
+                              "never", "--engine", "test-corrupt", "--cross-check", "%100000", "--guest-stdout",
+                              os.devnull], capture_output=True, text=True,
+                             env={**os.environ, "CANNONBALL_TEST_CORRUPT_STEP": "234567"})
+        self.assertEqual(bad.returncode, 1, bad.stderr)
+        self.assertIn("diverge at step 234566 (segment 200000..300000", bad.stderr)
+        self.assertFalse(os.path.exists(bad_out))
+
     def test_already_exited_state_writes_no_proof(self):
         state = self.load("hello")
         done = self.path("done.bin")

@@ -25,6 +25,7 @@
 #include "tools/cannonball/proof_json.h"
 #include "tools/audit/audit.h"
 #include "tools/cannonball/run_stats.h"
+#include "tools/cannonball/cross_check.h"
 #include "tools/cannonball/slot2_replay.h"
 
 namespace cannonball {
@@ -170,7 +171,7 @@ int run_main(int argc, char** argv) {
                      preimage_dir, guest_stdout, guest_stderr;
   Word stop_at_preimage_larger_than = 0;
   bool debug = false, pprof = false, fail_on_hazard = false;
-  std::string audit_report, timeline;
+  std::string audit_report, timeline, cross_check_at = "never";
   AuditConfig audit_config;
   double host_timeout_seconds = 15;
   std::vector<std::string> host_args;
@@ -197,6 +198,9 @@ int run_main(int argc, char** argv) {
   app.add_option("--host-timeout", host_timeout_seconds, "seconds to wait for the pre-image host")->capture_default_str();
   app.add_option("--guest-stdout", guest_stdout, "write the guest's stdout raw to this file instead of logging it");
   app.add_option("--guest-stderr", guest_stderr, "write the guest's stderr raw to this file instead of logging it");
+  app.add_option("--cross-check", cross_check_at,
+                 "steps (matcher, e.g. %100000000) at which the fast-forward engine's state is re-executed and "
+                 "compared by the interpreter on another thread");
   app.add_option("--audit-report", audit_report, "write per-thread scheduling statistics and hazards as text ('-' = stdout)");
   app.add_option("--timeline", timeline, "write an SVG timeline of the threads (running, futex-wait, yield, exited)");
   app.add_flag("--fail-on-hazard", fail_on_hazard, "exit 3 if a deadlock, no-progress, starvation or ping-pong hazard is found");
@@ -213,8 +217,9 @@ int run_main(int argc, char** argv) {
   if (!is_binary_state_path(input)) throw CliError("invalid input state " + input + ": the name must end in .bin or .bin.gz");
   if (!output.empty() && !is_binary_state_path(output))
     throw CliError("invalid output state " + output + ": the name must end in .bin or .bin.gz, or be empty");
-  StepMatcher proof_matcher, snapshot_matcher, stop_matcher, info_matcher;
+  StepMatcher proof_matcher, snapshot_matcher, stop_matcher, info_matcher, cross_check_matcher;
   try {
+    cross_check_matcher = StepMatcher::parse(cross_check_at);
     proof_matcher = StepMatcher::parse(proof_at);
     snapshot_matcher = StepMatcher::parse(snapshot_at);
     stop_matcher = StepMatcher::parse(stop_at);
@@ -280,6 +285,13 @@ int run_main(int argc, char** argv) {
     vm.set_observer(audit.get());
   }
   std::unique_ptr<Engine> engine = make_engine(engine_name, vm);
+  std::unique_ptr<CrossChecker> cross_checker;
+  if (!cross_check_matcher.never()) cross_checker = std::make_unique<CrossChecker>(state, recording, engine_name);
+  auto cross_check_failed = [&](const std::optional<std::string>& failure) {
+    if (!failure) return false;
+    std::fprintf(stderr, "error: %s\n", failure->c_str());
+    return true;
+  };
 
   g_interrupted = false;
   std::signal(SIGINT, on_interrupt);
@@ -299,6 +311,8 @@ int run_main(int argc, char** argv) {
         return 130;
       }
       const Word step = state.step;
+      if (cross_checker && cross_check_matcher.matches(step) && cross_check_failed(cross_checker->checkpoint(state)))
+        return 1;
       if (info_matcher.matches(step)) {
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const Word pc = state.active_stack().empty() ? 0 : state.current_thread().pc;
@@ -336,7 +350,7 @@ int run_main(int argc, char** argv) {
         // Fast-forward to the step before the next event (or one step if an event is next).
         Word target = step + 1;
         std::optional<Word> next;
-        for (const StepMatcher* m : {&info_matcher, &stop_matcher, &snapshot_matcher, &proof_matcher}) {
+        for (const StepMatcher* m : {&info_matcher, &stop_matcher, &snapshot_matcher, &proof_matcher, &cross_check_matcher}) {
           const auto candidate = m->next_match(step + 1);
           if (candidate && (!next || *candidate < *next)) next = candidate;
         }
@@ -360,6 +374,11 @@ int run_main(int argc, char** argv) {
     throw CliError(e.what());
   }
 
+  if (cross_checker) {
+    if (cross_check_failed(cross_checker->checkpoint(state)) || cross_check_failed(cross_checker->finish())) return 1;
+    log.info("cross-check passed", {{"segments", std::to_string(cross_checker->segments_checked())},
+                                    {"steps", std::to_string(cross_checker->steps_checked())}});
+  }
   log.info("Execution stopped", {{"exited", state.exited ? "true" : "false"}, {"code", std::to_string(state.exit_code)}});
   if (debug && !state.active_stack().empty()) {
     const Thread& t = state.current_thread();

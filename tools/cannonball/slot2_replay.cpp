@@ -5,29 +5,26 @@
 #include "tools/cannonball/engine_factory.h"
 
 namespace cannonball {
-namespace {
-
-class ReplayOracle final : public PreimageOracle {
- public:
-  explicit ReplayOracle(const std::map<Hash32, std::vector<uint8_t>>& recorded) : recorded_(recorded) {}
-  std::vector<uint8_t> get_preimage(const Hash32& key) override {
-    auto it = recorded_.find(key);
-    if (it == recorded_.end()) throw OracleError("replay asked for a pre-image the run never fetched: " + to_hex(key));
-    return it->second;
-  }
-  void hint(const std::vector<uint8_t>&) override {}
-
- private:
-  const std::map<Hash32, std::vector<uint8_t>>& recorded_;
-};
-
-}  // namespace
 
 std::vector<uint8_t> RecordingOracle::get_preimage(const Hash32& key) {
   if (!inner_) throw OracleError("no pre-image oracle");
   std::vector<uint8_t> value = inner_->get_preimage(key);
+  std::lock_guard<std::mutex> lock(mutex_);
   recorded_[key] = value;
   return value;
+}
+
+std::optional<std::vector<uint8_t>> RecordingOracle::lookup(const Hash32& key) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = recorded_.find(key);
+  if (it == recorded_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<uint8_t> ReplayOracle::get_preimage(const Hash32& key) {
+  auto value = recording_.lookup(key);
+  if (!value) throw OracleError("replay asked for a pre-image the run never fetched: " + to_hex(key));
+  return *value;
 }
 
 MemProof replay_slot2(const std::string& input_path, Word clock_step, const RecordingOracle& recording,
@@ -35,7 +32,7 @@ MemProof replay_slot2(const std::string& input_path, Word clock_step, const Reco
   State state = read_state_file(input_path);
   if (clock_step == 0 || clock_step <= state.step)
     throw CliError("internal error: cannot replay to clock_gettime step " + std::to_string(clock_step));
-  ReplayOracle oracle(recording.recorded());
+  ReplayOracle oracle(recording);
   Vm vm(state);
   if (recording.has_inner()) vm.set_oracle(&oracle);
   vm.set_slot2_mode(Vm::Slot2Mode::Deferred);

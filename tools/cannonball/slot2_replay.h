@@ -8,6 +8,8 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "interp/vm.h"
@@ -22,12 +24,25 @@ class RecordingOracle final : public PreimageOracle {
   void hint(const std::vector<uint8_t>& hint) override {
     if (inner_) inner_->hint(hint);
   }
-  const std::map<Hash32, std::vector<uint8_t>>& recorded() const { return recorded_; }
+  // A pre-image fetched so far (safe to call from another thread while the run goes on).
+  std::optional<std::vector<uint8_t>> lookup(const Hash32& key) const;
   bool has_inner() const { return inner_ != nullptr; }
 
  private:
   PreimageOracle* inner_;
+  mutable std::mutex mutex_;
   std::map<Hash32, std::vector<uint8_t>> recorded_;
+};
+
+// Serves the pre-images a RecordingOracle has seen; drops hints. For replays.
+class ReplayOracle final : public PreimageOracle {
+ public:
+  explicit ReplayOracle(const RecordingOracle& recording) : recording_(recording) {}
+  std::vector<uint8_t> get_preimage(const Hash32& key) override;
+  void hint(const std::vector<uint8_t>&) override {}
+
+ private:
+  const RecordingOracle& recording_;
 };
 
 // Replays `input_path` to the clock_gettime that ran at step counter `clock_step` (post-increment)
