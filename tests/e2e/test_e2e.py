@@ -172,6 +172,13 @@ class E2E(unittest.TestCase):
         self.assertIn("diverge at step 234566 (segment 200000..300000", bad.stderr)
         self.assertFalse(os.path.exists(bad_out))
 
+    def test_lockstep_command_agrees_on_a_guest(self):
+        state = self.load("hello")
+        r = cb("lockstep", "--input", state, "--stop-at", "=200000")
+        self.assertRegex(r.stdout, r"lockstep: 200000 steps agree \(\d+ run by translated code")
+        done = cb("lockstep", "--input", state)
+        self.assertIn("steps agree", done.stdout)
+
     def test_already_exited_state_writes_no_proof(self):
         state = self.load("hello")
         done = self.path("done.bin")

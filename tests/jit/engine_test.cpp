@@ -6,7 +6,7 @@
 #include "interp/instruction_table.h"
 #include "interp/vm.h"
 #include "jit/jit_engine.h"
-#include "tests/jit/state_diff.h"
+#include "jit/state_diff.h"
 
 namespace cannonball {
 namespace {
@@ -51,7 +51,7 @@ std::string run_both(const State& state, Word steps, Word chunk = 0) {
     if (ra.steps != rb.steps) return "step counts differ";
     if (ra.exception.has_value() != rb.exception.has_value()) return "exception presence differs";
     if (ra.exception && ra.exception->kind != rb.exception->kind) return "exception kind differs";
-    const std::string diff = test::diff_states(a, b, true);
+    const std::string diff = jit::diff_states(a, b, true);
     if (!diff.empty() || ra.exception || ra.steps < n) return diff;
     done += n;
   }
@@ -145,7 +145,7 @@ TEST(JitEngine, ClearingTheCodeCacheBetweenRunsKeepsResultsExact) {
   jit::JitEngine engine(vm_a);
   for (int round = 0; round < 50; ++round) {
     ASSERT_EQ(engine.advance(37, false).steps, vm_b.run(37).steps);
-    ASSERT_EQ(test::diff_states(a, b, true), "") << "round " << round;
+    ASSERT_EQ(jit::diff_states(a, b, true), "") << "round " << round;
     if (round % 3 == 0) engine.clear_code();
   }
   EXPECT_GT(engine.stats().code_flushes, 1u);

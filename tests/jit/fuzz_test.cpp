@@ -12,7 +12,7 @@
 #include "interp/syscalls.h"
 #include "interp/vm.h"
 #include "jit/jit_engine.h"
-#include "tests/jit/state_diff.h"
+#include "jit/state_diff.h"
 
 namespace cannonball {
 namespace {
@@ -184,7 +184,7 @@ std::string run_case(Word seed, FuzzTotals& totals) {
     if (a.exception && (a.exception->kind != b.exception->kind || a.exception->step != b.exception->step ||
                         a.exception->pc != b.exception->pc))
       return where + "exceptions differ: " + a.exception->message() + " vs " + b.exception->message();
-    const std::string diff = test::diff_states(jit_state, interp_state, true);
+    const std::string diff = jit::diff_states(jit_state, interp_state, true);
     if (!diff.empty()) return where + "\n" + diff;
     totals.steps += b.steps;
     if (a.exception) ++totals.exceptions;

@@ -29,5 +29,6 @@ int load_elf_main(int argc, char** argv);
 int witness_main(int argc, char** argv);
 int run_main(int argc, char** argv);
 int disasm_main(int argc, char** argv);
+int lockstep_main(int argc, char** argv);
 
 }  // namespace cannonball

@@ -1,4 +1,4 @@
-// Full-state comparison for the JIT tests: every State field, every thread of both stacks, the
+// Full-state comparison of a JIT-run state with an interpreter-run one (lockstep checks): every State field, every thread of both stacks, the
 // memory contents and (when asked) the merkle root. Returns a readable description of the first
 // differences, empty when the states agree.
 #pragma once
@@ -8,7 +8,7 @@
 
 #include "runtime/state.h"
 
-namespace cannonball::test {
+namespace cannonball::jit {
 
 inline void diff_thread(std::ostringstream& out, const std::string& where, const Thread& a, const Thread& b) {
   auto field = [&](const char* name, Word x, Word y) {
@@ -80,4 +80,4 @@ inline std::string diff_states(State& jit, State& interp, bool compare_root) {
   return out.str();
 }
 
-}  // namespace cannonball::test
+}  // namespace cannonball::jit
