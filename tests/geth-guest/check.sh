@@ -3,7 +3,8 @@
 #   tests/geth-guest/check.sh BUILD_DIR CANNONBALL
 # BUILD_DIR is the OUTDIR of build.sh (built here if needed), CANNONBALL
 # the VM CLI. Checks, with the default (interpreter) engine:
-#   1. gethguest-small.elf: exit 0 and stdout byte-identical to gethguest-native;
+#   1. gethguest-small.elf: exit 0 and stdout byte-identical to gethguest-native, under the
+#      interpreter and the JIT, whose final states must be identical;
 #   2. gethguest-oracle.elf with --preimage-dir gethguest-oracle-data: exit 0 and
 #      stdout identical to gethguest-native-signed -oracle-dir on the same directory;
 #   3. the same with gethguest-oracle-data-bad: exit 1 ("claim ... is bad!").
@@ -72,6 +73,14 @@ compare() {
 "$OUT/gethguest-native" >"$WORK/small.native"
 vm small "$OUT/gethguest-small.elf"
 compare small 0 "$WORK/small.native"
+vm small-jit "$OUT/gethguest-small.elf" --engine jit
+compare small-jit 0 "$WORK/small.native"
+if ! cmp -s <(gzip -dc "$WORK/small.final.bin.gz") <(gzip -dc "$WORK/small-jit.final.bin.gz"); then
+	echo "FAIL small-jit: the JIT's final state differs from the interpreter's" >&2
+	fail=1
+else
+	echo "small-jit: final state identical to the interpreter's"
+fi
 
 set +e
 "$OUT/gethguest-native-signed" -oracle-dir "$OUT/gethguest-oracle-data" >"$WORK/oracle.native"
