@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SETUP_ASAN=1 tools/setup.sh
 echo "== ctest (ASan+UBSan: unit tests)"
-(cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -j2 -E '^(guest_|e2e_|audit_|asm_programs_|geth_guest|cli_tests|difftest)')
+(cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -j2 -E '^(guest_|e2e_|audit_|asm_programs_|geth_guest|lockstep_corpus|cli_tests|difftest)')
 echo "== ctest (release: everything)"
 (cd build && ctest --output-on-failure -j2)
