@@ -153,6 +153,8 @@ struct InstructionInfo {
 // All rows, indexed by Op.
 std::span<const InstructionInfo> instruction_table();
 const InstructionInfo& info(Op op);
+// The row's group, or Group::Misc for Op::Invalid.
+inline Group info_or_invalid_group(Op op);
 std::string_view mnemonic(Op op);
 // Which row an instruction word belongs to; Op::Invalid when the VM raises an exception for it.
 // REGIMM words with an unknown rt decode as Op::Invalid too, although the VM runs them as an
@@ -164,5 +166,7 @@ std::string disassemble(uint32_t insn, Word pc);
 const char* register_name(unsigned reg);
 // A word of the given row with the given operand fields (fields the row ignores are kept).
 uint32_t encode(Op op, uint32_t fields);
+
+inline Group info_or_invalid_group(Op op) { return op == Op::Invalid ? Group::Misc : info(op).group; }
 
 }  // namespace cannonball

@@ -3,6 +3,7 @@
 
 #include <cassert>
 
+#include "interp/instruction_table.h"
 #include "interp/observer.h"
 
 namespace cannonball {
@@ -121,13 +122,13 @@ void Vm::step_inner() {
       state_.steps_since_last_context_switch += 1;
       if (thread.pc & 3) throw VmFault{ExceptionKind::InvalidPc, "pc " + hex_word(thread.pc) + " is not 4-aligned"};
       const uint32_t insn = state_.memory.read_u32(thread.pc);
-      const unsigned opcode = insn >> 26;
-      if (opcode == 0 && (insn & 0x3F) == 0x0C)
-        execute_syscall();
-      else if (opcode == 0x30 || opcode == 0x38 || opcode == 0x34 || opcode == 0x3C)
-        execute_rmw(insn);
-      else
-        execute_core(insn);
+      // The instruction table routes the step: syscalls (spec §7), the read-modify-write group
+      // (§6), and everything else, invalid words included, through the core pipeline of §5.1.
+      switch (info_or_invalid_group(decode(insn))) {
+        case Group::Syscall: execute_syscall(); break;
+        case Group::Rmw: execute_rmw(insn); break;
+        default: execute_core(insn); break;
+      }
     }
   }
   if (state_.active_stack().empty()) throw VmFault{ExceptionKind::EmptyThreadStack, "after the step"};
