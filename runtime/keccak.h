@@ -14,7 +14,8 @@ inline Hash32 keccak256(std::span<const uint8_t> bytes) { return keccak256(bytes
 // keccak(left ‖ right), the merkle node rule.
 Hash32 keccak256_pair(const Hash32& left, const Hash32& right);
 
-// Four independent keccak(left‖right) at once (interleaved for instruction-level parallelism).
+// Four independent keccak(left‖right): the batch entry point for merkle flushes. It hashes them one
+// after the other today; an interleaved or SIMD version can replace it behind this signature.
 void keccak256_pair_x4(const Hash32* lefts[4], const Hash32* rights[4], Hash32* outs[4]);
 
 }  // namespace cannonball

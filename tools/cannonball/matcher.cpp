@@ -20,8 +20,9 @@ std::optional<Word> parse_go_uint(const std::string& text) {
   std::string digits = prefixed ? s.substr(2) : s;
   if (digits.empty()) return std::nullopt;
   // Underscores: only between digits, or between the base prefix and a digit.
-  char previous = prefixed ? '_' : '\0';  // a prefix acts like a digit boundary that allows "_"
-  if (prefixed) previous = 'p';
+  // What came before the current character: '\0' nothing, 'p' a base prefix (which, like a digit,
+  // may be followed by "_"), 'd' a digit, '_' an underscore.
+  char previous = prefixed ? 'p' : '\0';
   Word value = 0;
   bool any_digit = false;
   for (size_t i = 0; i < digits.size(); ++i) {
