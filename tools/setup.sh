@@ -36,6 +36,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+# Paths relative to the checkout, so clones and worktrees of the project share cache hits.
+export CCACHE_BASEDIR=$ROOT CCACHE_NOHASHDIR=true
 configure() {  # configure DIR [cmake args...]
   local dir=$1
   shift
