@@ -6,7 +6,8 @@
 // valid code under it. clear() runs only from C++ between entries into generated code. Pages
 // never move or die while a Memory lives, so TLB entries stay valid within one advance(); they
 // are flushed at each advance() entry, after an interpreter syscall step, and whenever the
-// interpreter allocated a page (a TLB entry may point at the zero page for a then-absent page).
+// interpreter allocated a page (a TLB entry may point at the zero page for a then-absent page) or
+// replaced a copy-on-write shared page by its clone (Memory::layout_version).
 #pragma once
 
 #include <memory>
@@ -72,7 +73,7 @@ class JitRuntime {
     const void* stub;
   };
   std::unordered_map<Word, std::vector<Link>> links_;  // target pc -> chain cells aiming at it
-  size_t known_page_count_ = 0;
+  uint64_t known_layout_version_ = 0;
   Word ll_page_ = 0;  // page of state.ll_address when the TLB permissions were last checked
   JitStats stats_;
 };
