@@ -15,6 +15,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libfmt-dev libxbyak-dev libasmjit-dev libcapstone-dev
   gcc-mips64-linux-gnuabi64 binutils-mips64-linux-gnuabi64 qemu-user
   valgrind hyperfine
+  libcpp-httplib-dev
 )
 
 log() { printf '[setup] %s\n' "$*"; }
