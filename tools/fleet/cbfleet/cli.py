@@ -162,6 +162,9 @@ def cmd_verify(args, workdir: str) -> tuple[int, dict, str]:
             t_bisect = time.monotonic() - t2
             if "error" in bisect:
                 errors.append(bad[0])
+            elif bisect["reproduced"] and not bisect.get("localized"):
+                bisect["note"] = ("the engines end the segment differently, but no single step whose state "
+                                  "differs was isolated (probes from step %d agree)" % first["start"])
             elif not bisect["reproduced"]:
                 bisect["note"] = ("re-running both engines from step %d agrees, so the claimed checkpoint is not what "
                                   "the %s engine computes: the checkpoint data is corrupt" % (first["start"],

@@ -47,6 +47,12 @@ def load_cases(args) -> list[dict]:
                       "expected_exit": None, "l2_block": None, "size": None})
     if not cases:
         raise vm.CannonballError("no cases: give --cases or --prestate")
+    seen = {}
+    for case in cases:  # results are matched to cases by name: make names unique
+        n = seen.get(case["name"], 0)
+        seen[case["name"]] = n + 1
+        if n:
+            case["name"] += "#%d" % (n + 1)
     return cases
 
 

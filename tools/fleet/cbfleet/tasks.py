@@ -126,28 +126,40 @@ def bisect_task(binary_blob, start_blob, lo: int, hi, fast: str, canonical: str,
                     ends = [r["step"] for r in (a, b) if r.get("ok")]
                     hi = min(ends) if ends else None
             if out["reproduced"] and hi is not None:
-                while hi - lo > 1:
-                    mid = (lo + hi) // 2
-                    fa = vm.run_to(binary, cur, fast, mid, os.path.join(scratch, "fa.bin"), env)
-                    fb = vm.run_to(binary, cur, canonical, mid, os.path.join(scratch, "fb.bin"), env)
-                    probes += 1
-                    if vm.outcome_key(fa) == vm.outcome_key(fb) and fb.get("ok") and fb["step"] == mid:
-                        lo = mid
-                        nxt = os.path.join(scratch, "lo-%d.bin" % mid)
-                        os.replace(os.path.join(scratch, "fb.bin"), nxt)
-                        if cur.startswith(scratch) and os.path.basename(cur).startswith("lo-"):
-                            os.remove(cur)
-                        cur = nxt
-                    else:
-                        hi = mid
-                out["first_bad_step"] = hi
+                seg_start, seg_lo, seg_hi = cur, lo, hi
+                # Probes start from the last agreeing state (about one segment of work per
+                # engine). An engine whose fault depends on where it starts (a JIT block entered
+                # mid-way) may then not show it; the search is repeated from the segment start.
+                for moving in (True, False):
+                    cur, lo, hi = seg_start, seg_lo, seg_hi
+                    while hi - lo > 1:
+                        mid = (lo + hi) // 2
+                        fa = vm.run_to(binary, cur, fast, mid, os.path.join(scratch, "fa.bin"), env)
+                        fb = vm.run_to(binary, cur, canonical, mid, os.path.join(scratch, "fb.bin"), env)
+                        probes += 1
+                        if vm.outcome_key(fa) == vm.outcome_key(fb) and fb.get("ok") and fb["step"] == mid:
+                            lo = mid
+                            if moving:
+                                nxt = os.path.join(scratch, "lo-%d.bin" % mid)
+                                os.replace(os.path.join(scratch, "fb.bin"), nxt)
+                                if os.path.basename(cur).startswith("lo-"):
+                                    os.remove(cur)
+                                cur = nxt
+                        else:
+                            hi = mid
+                    fa = vm.run_to(binary, cur, fast, hi, os.path.join(scratch, "fa.bin"), env)
+                    fb = vm.run_to(binary, cur, canonical, hi, os.path.join(scratch, "fb.bin"), env)
+                    if vm.outcome_key(fa) != vm.outcome_key(fb):
+                        break
+                out["localized"] = vm.outcome_key(fa) != vm.outcome_key(fb)
+                out["first_bad_step"] = hi if out["localized"] else None
                 out["last_good_step"] = lo
-                fa = vm.run_to(binary, cur, fast, hi, os.path.join(scratch, "fa.bin"), env)
-                fb = vm.run_to(binary, cur, canonical, hi, os.path.join(scratch, "fb.bin"), env)
                 out["fast_at_bad"], out["canonical_at_bad"] = vm.outcome_key(fa), vm.outcome_key(fb)
-                good = vm.witness(binary, cur)
-                out["good_hash"] = good["witnessHash"]
-                if lockstep:
+                if not moving:  # the state at lo, for the report and the lockstep diff
+                    vm.run_to(binary, seg_start, canonical, lo, os.path.join(scratch, "lo.bin"), env)
+                    cur = os.path.join(scratch, "lo.bin")
+                out["good_hash"] = vm.witness(binary, cur)["witnessHash"]
+                if lockstep and out["localized"]:
                     proc = vm.call([binary, "lockstep", "--input", cur, "--stop-at", "=%d" % hi,
                                     "--block-budget", "1", "--root-every", "1"])
                     out["lockstep"] = (proc.stdout + proc.stderr).strip()

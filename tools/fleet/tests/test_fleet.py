@@ -96,6 +96,12 @@ class FleetTest(unittest.TestCase):
         shutil.rmtree(cls.tmp, ignore_errors=True)
         shutil.rmtree(cls.cluster.temp_dir, ignore_errors=True)
 
+    def setUp(self):
+        self.began = time.monotonic()
+
+    def tearDown(self):
+        sys.stderr.write("[%.1f s] " % (time.monotonic() - self.began))
+
     def fleet(self, *argv, env=None, address=True, expect=0) -> dict:
         full = [FLEET, *argv, "--json", "--cannonball", CANNONBALL]
         if address:
@@ -194,9 +200,9 @@ class FleetTest(unittest.TestCase):
         self.assertEqual(proof["step"], 17_000_000)
 
     def test_killed_worker_is_retried_with_identical_result(self):
-        # One long task (about 3*10^8 interpreter steps from the input); its worker is killed
+        # One long task (2*10^8 interpreter steps from the input); its worker is killed
         # once it is running the VM, Ray runs the task again, the hash is the true one.
-        step = 300_000_000
+        step = 200_000_000
         killed = []
 
         def killer():
