@@ -16,7 +16,7 @@ const JitStats& JitEngine::stats() const { return runtime_->stats(); }
 
 bool JitEngine::can_run_blocks() const {
   const State& state = vm_.state();
-  if (state.exited || state.active_stack().empty() || vm_.observer() != nullptr) return false;
+  if (state.exited || state.active_stack().empty()) return false;
   if (state.steps_since_last_context_switch >= SchedQuantum) return false;
   const Thread& thread = state.current_thread();
   // An observer watching data accesses sees them only from the interpreter.
@@ -32,9 +32,7 @@ RunResult JitEngine::advance(Word steps, bool stop_after_preimage_read) {
     if (can_run_blocks()) {
       const Word fuel = std::min(steps - result.steps, SchedQuantum - state.steps_since_last_context_switch);
       const Word executed = runtime_->run_blocks(fuel);
-      if (executed != 0) {
-        state.step += executed;
-        state.steps_since_last_context_switch += executed;
+      if (executed != 0) {  // run_blocks brought the step counters up to date
         result.steps += executed;
         continue;
       }
