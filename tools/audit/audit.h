@@ -170,7 +170,7 @@ class AuditObserver final : public RunStats {
   static constexpr Word OtherRow = ~Word{0};
   struct Mark {
     Word tid, step;
-    int kind;  // 0 clone, 1 exit, 2 forced preemption, 3 hazard
+    int kind;  // 0 clone, 1 exit, 2 forced preemption, 3 hazard, 4 memory given back holding data
   };
   std::vector<Mark> marks_;
   Word forced_marks_ = 0;

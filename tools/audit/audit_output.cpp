@@ -251,15 +251,17 @@ std::string AuditObserver::timeline_svg(const std::string& title) const {
     if (it == row_of.end()) continue;
     const double x = label_w + static_cast<double>(m.step - start_step_) * px_per_step;
     const int y = top + it->second * row_h;
-    static constexpr const char* Classes[] = {"clone", "exit", "forced", "hazard"};
+    static constexpr const char* Classes[] = {"clone", "exit", "forced", "hazard", "release"};
     if (m.kind == 0)
       std::snprintf(buf, sizeof buf, "<path class=\"%s\" d=\"M%.1f %d l3 5 h-6 z\" fill=\"#1864ab\"/>\n", Classes[0], x, y + 2);
     else if (m.kind == 1)
       std::snprintf(buf, sizeof buf, "<path class=\"%s\" d=\"M%.1f %d l6 6 m0 -6 l-6 6\" stroke=\"black\"/>\n", Classes[1], x - 3, y + 5);
     else if (m.kind == 2)
       std::snprintf(buf, sizeof buf, "<line class=\"%s\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#495057\"/>\n", Classes[2], x, y + row_h - 4, x, y + row_h - 1);
-    else
+    else if (m.kind == 3)
       std::snprintf(buf, sizeof buf, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%d\" r=\"5\" fill=\"none\" stroke=\"red\" stroke-width=\"2\"/>\n", Classes[3], x, y + row_h / 2);
+    else
+      std::snprintf(buf, sizeof buf, "<path class=\"%s\" d=\"M%.1f %d l3 4 l-3 4 l-3 -4 z\" fill=\"#ae3ec9\"/>\n", Classes[4], x, y);
     svg += buf;
   }
   for (const Hazard& h : hazards_) {
@@ -287,7 +289,7 @@ std::string AuditObserver::timeline_svg(const std::string& title) const {
     lx += 24 + 7 * static_cast<int>(std::char_traits<char>::length(KindNames[k]));
   }
   svg += "<text x=\"" + std::to_string(lx) + "\" y=\"" + std::to_string(axis_y + 23) +
-         "\">▲ clone  ✕ exit  | forced preemption  ◯ hazard</text>\n</svg>\n";
+         "\">▲ clone  ✕ exit  | forced preemption  ◯ hazard  <tspan fill=\"#ae3ec9\">◆</tspan> memory given back holding data</text>\n</svg>\n";
   return svg;
 }
 
