@@ -70,4 +70,6 @@ if [ -x tools/difftest/build-go125-guests.sh ]; then
   log "building the Go 1.25 guest corpus for the differential tests in build/guests-go125/"
   tools/difftest/build-go125-guests.sh build/guests-go125
 fi
+log "installing Ray for tools/fleet into build/fleet-venv/"
+tools/fleet/setup-venv.sh build/fleet-venv
 log "ready"
