@@ -45,6 +45,14 @@ class FailedWritesTest(CliTestCase):
         self.assert_fails(result)
         self.assertIn(b"cannot write the witness to stdout", result.stderr)
 
+    def test_proof_to_a_full_stdout_fails_and_leaves_no_final_state(self):
+        state = self.load()
+        result = self.run_to_full("run", "--input", state, "--output", self.path("out.bin"), "--meta", "",
+                                  "--proof-at", "=3", "--proof-fmt", "-")
+        self.assert_fails(result)
+        self.assertIn(b"to stdout", result.stderr)
+        self.assertFalse(os.path.exists(self.path("out.bin")))
+
     def test_meta_to_a_full_stdout_fails_and_leaves_no_state(self):
         elf = self.write("prog.elf", build_elf(exit_program()))
         result = self.run_to_full("load-elf", "--type", "multithreaded64-5", "--path", elf,
