@@ -39,6 +39,7 @@ import (
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/params"
 
+	altda "github.com/ethereum-optimism/optimism/op-alt-da"
 	"github.com/ethereum-optimism/optimism/op-chain-ops/genesis"
 	"github.com/ethereum-optimism/optimism/op-core/forks"
 	"github.com/ethereum-optimism/optimism/op-core/predeploys"
@@ -448,7 +449,7 @@ func capture(t *runner, size string, spec sizeSpec, seed int64, outDir string) e
 	dc.L2GenesisRegolithTimeOffset = &zero
 	dc.ActivateForkAtGenesis(forks.Jovian)
 	l1Ref := eth.BlockRefFromHeader(l1Block.Header())
-	l2Gen, err := genesis.NewL2Genesis(dc, &l1Ref)
+	l2Gen, err := genesis.NewL2Genesis(dc, l1Ref)
 	must(t, err, "L2 genesis")
 	l2Gen.Alloc[predeploys.EIP4788ContractAddr] = types.Account{Balance: new(big.Int), Nonce: 1, Code: predeploys.EIP4788ContractCode}
 	l2Gen.Alloc[predeploys.L1BlockAddr] = types.Account{Balance: new(big.Int), Code: runtimeCode(bindings.L1BlockMetaData.Bin, l2Gen.Config)}
@@ -523,7 +524,7 @@ func capture(t *runner, size string, spec sizeSpec, seed int64, outDir string) e
 	engine := helpers.NewL2Engine(t, logger.New("role", "l2"), l2Gen, e2eutils.WriteDefaultJWT(t))
 	engCl, err := sources.NewEngineClient(engine.RPCClient(), logger, nil, sources.EngineClientDefaultConfig(rollupCfg))
 	must(t, err, "engine client")
-	seq := helpers.NewL2Sequencer(t, logger.New("role", "sequencer"), l1Cl, miner.BlobStore(), nil, engCl, rollupCfg, l1Gen.Config, nil, 0)
+	seq := helpers.NewL2Sequencer(t, logger.New("role", "sequencer"), l1Cl, miner.BlobStore(), altda.Disabled, engCl, rollupCfg, l1Gen.Config, nil, 0)
 	miner.ActL1SetFeeRecipient(l1FeeAddr)
 	seq.ActL2PipelineFull(t)
 
@@ -625,6 +626,21 @@ func capture(t *runner, size string, spec sizeSpec, seed int64, outDir string) e
 		if rec.Status != types.ReceiptStatusSuccessful && tx.Type() != types.DepositTxType {
 			t.Fatalf("transaction %s in block %d failed", tx.Hash(), claimBlock)
 		}
+	}
+
+	// The workload's contracts must exist (a call to an empty account would succeed trivially).
+	for _, a := range []common.Address{w.weth, w.gov, w.setters[0]} {
+		code, err := engine.EthClient().CodeAt(t.Ctx(), a, nil)
+		must(t, err, "code")
+		if len(code) == 0 {
+			t.Fatalf("workload contract %s has no code", a)
+		}
+	}
+	txCounts := []string{}
+	for n := uint64(1); n <= claimBlock; n++ {
+		b, err := engine.EthClient().BlockByNumber(t.Ctx(), new(big.Int).SetUint64(n))
+		must(t, err, "block")
+		txCounts = append(txCounts, fmt.Sprint(len(b.Transactions())))
 	}
 
 	rc := seq.RollupClient()
@@ -751,7 +767,7 @@ func capture(t *runner, size string, spec sizeSpec, seed int64, outDir string) e
 	}
 	fmt.Printf("capture: size=%s seed=%d l2_block=%d txs=%d gas_used=%d preimages=%d bytes=%d fetch=%.1fs total=%.1fs\n",
 		size, seed, claimBlock, len(blk.Transactions()), gasUsed, count, nbytes, fetchTime.Seconds(), time.Since(start).Seconds())
-	fmt.Printf("capture: workload %s\n", strings.Join(mix, " "))
+	fmt.Printf("capture: workload %s; transactions per L2 block 1..%d: %s\n", strings.Join(mix, " "), claimBlock, strings.Join(txCounts, ","))
 	fmt.Printf("capture: l1_head=%s l2_head=%s valid_claim=%s invalid_claim=%s\n", l1Head, pre.BlockRef.Hash, validClaim, invalidClaim)
 	return nil
 }
