@@ -95,7 +95,7 @@ type sizeSpec struct {
 var sizes = map[string]sizeSpec{
 	"tiny":   {blocks: 1, txsPerBlock: 8, claimTxs: 6},
 	"medium": {blocks: 4, txsPerBlock: 40, claimTxs: 120},
-	"large":  {blocks: 6, txsPerBlock: 60, claimTxs: 400},
+	"large":  {blocks: 6, txsPerBlock: 60, claimTxs: 800},
 }
 
 // ---- a Testing implementation for the action helpers, outside `go test` ----
@@ -255,7 +255,7 @@ func (w *workload) setup() []*types.Transaction {
 		txs = append(txs, w.sign(owner, &w.gov, nil, 300_000, pack(w.govABI, mint, u.addr, new(big.Int).Mul(big.NewInt(1_000_000), oneEther))))
 	}
 	deposit := methodBySig(w.wethABI, "deposit()")
-	for _, u := range w.users[1:] {
+	for _, u := range w.users {
 		txs = append(txs, w.sign(u, &w.weth, new(big.Int).Mul(big.NewInt(1000), oneEther), 100_000, pack(w.wethABI, deposit)))
 	}
 	return txs
