@@ -15,6 +15,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libfmt-dev libxbyak-dev libasmjit-dev libcapstone-dev
   gcc-mips64-linux-gnuabi64 binutils-mips64-linux-gnuabi64 qemu-user
   valgrind hyperfine
+  libisal-dev  # parallel multi-member gzip state files (runtime/gzip_members.cpp)
 )
 
 log() { printf '[setup] %s\n' "$*"; }
