@@ -5,6 +5,8 @@
 # in one run. Figures are printed as they come; compare ratios, not absolute times.
 #
 #   bench/compare_revisions.sh REV [ROUNDS]
+# CANNONBALL_BENCH_MIB sets the memory size (default 1024). cpu_s is the CPU time of all the
+# process's threads per iteration: on a busy machine it is the steadier figure.
 # Needs the release build (tools/setup.sh). The other revision is built under build/rev-<sha>/
 # with this tree's bench/gib_bench.cpp (it uses only API both revisions have).
 set -euo pipefail
@@ -19,13 +21,14 @@ if [ ! -x "$OLD/build/bench/gib_bench" ]; then
   rm -rf "$OLD/src"
   mkdir -p "$OLD/src"
   git archive "$SHA" | tar -x -C "$OLD/src"
-  cp bench/gib_bench.cpp "$OLD/src/bench/"
   grep -q gib_bench "$OLD/src/bench/CMakeLists.txt" ||
     printf '\nadd_executable(gib_bench gib_bench.cpp)\ntarget_link_libraries(gib_bench PRIVATE cannonball_runtime benchmark::benchmark_main)\n' >>"$OLD/src/bench/CMakeLists.txt"
   export CCACHE_BASEDIR=$OLD/src CCACHE_NOHASHDIR=true
   cmake -S "$OLD/src" -B "$OLD/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  ninja -C "$OLD/build" -j2 gib_bench cannonball >/dev/null
+  ninja -C "$OLD/build" -j2 cannonball >/dev/null
 fi
+cp bench/gib_bench.cpp "$OLD/src/bench/"  # this tree's benchmark, against the old runtime
+ninja -C "$OLD/build" -j2 gib_bench >/dev/null
 ninja -C build -j2 gib_bench cannonball >/dev/null
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cannonball-compare-XXXXXX")
@@ -50,7 +53,7 @@ for round in $(seq "$ROUNDS"); do
     for side in before after; do
       bin=build/tools/cannonball
       [ $side = before ] && bin=$OLD/build/tools/cannonball
-      /usr/bin/time -f "round $round $side witness $file: %e s wall, %U s user, %M KiB peak RSS" \
+      /usr/bin/time -f "round $round $side witness $file: %e s wall, %U s user + %S s sys, %M KiB peak RSS" \
         "$bin" witness --input "$WORK/$file" >/dev/null
     done
   done

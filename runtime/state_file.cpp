@@ -158,7 +158,9 @@ class ParallelGzipSource final : public ByteSource {
       if (size == 0 || size > file_size - offset) return {};
       if (!pread_all(fd, trailer, sizeof trailer, offset + size - sizeof trailer)) return {};
       const uint32_t isize = gzip_members::member_isize(trailer, sizeof trailer);
-      if (isize == 0 || isize > gzip_members::MaxMemberInput) return {};
+      // Deflate expands at most 1032:1, so a member claiming more output is not honest; this
+      // also bounds what a batch allocates by what its compressed bytes can really hold.
+      if (isize == 0 || isize > gzip_members::MaxMemberInput || isize > 1032 * size) return {};
       members.push_back({offset, size, isize});
       offset += size;
     }

@@ -543,5 +543,33 @@ TEST(StateFile, KilledWriterLeavesTheOldFileAndNoTemporary) {
   }
 }
 
+TEST(StateFile, BackgroundWriterWritesTheStateAsItWasAtStart) {
+  TempDir dir;
+  State state = large_state(256);
+  const auto expected = serialize_state(state);
+  BackgroundStateWriter writer;
+  writer.start(state, dir.file("snap.bin.gz"));
+  EXPECT_TRUE(writer.busy());
+  // The caller goes on changing the state; the file holds it as it was at start().
+  state.memory.write_word(0x100000, 0xdead);
+  state.step += 5;
+  writer.wait();
+  EXPECT_FALSE(writer.busy());
+  EXPECT_EQ(read_file_maybe_gz(dir.file("snap.bin.gz")), expected);
+  // A second write waits for nothing and sees the new state.
+  writer.start(state, dir.file("snap2.bin"));
+  writer.wait();
+  EXPECT_EQ(read_raw(dir.file("snap2.bin")), serialize_state(state));
+}
+
+TEST(StateFile, BackgroundWriterReportsTheChildsError) {
+  TempDir dir;
+  BackgroundStateWriter writer;
+  writer.start(small_state(), dir.file("no/such/dir.bin.gz"));
+  expect_rejected([&] { writer.wait(); }, "no/such/dir.bin.gz");
+  EXPECT_THROW(writer.start(small_state(), dir.file("x.json")), StateFileError);
+  EXPECT_TRUE(dir.entries().empty());
+}
+
 }  // namespace
 }  // namespace cannonball
