@@ -57,6 +57,7 @@ void JitRuntime::after_interpreter_step(bool was_syscall) {
 }
 
 void JitRuntime::tlb_flush() {
+  ++stats_.tlb_flushes;
   std::fill(tlb_.begin(), tlb_.end(), TlbEntry{InvalidPageIndex, nullptr, InvalidPageIndex, 0});
   known_page_count_ = vm_.state().memory.page_count();
   ll_page_ = vm_.state().ll_address >> PageAddrBits;
@@ -67,6 +68,7 @@ bool JitRuntime::store_allowed(Word page_index, const Page* page) const {
 }
 
 void JitRuntime::tlb_fill(Word page_index) noexcept {
+  ++stats_.tlb_fills;
   Page* page = vm_.state().memory.find_page_mut(page_index);
   const Word write_index = store_allowed(page_index, page) ? page_index : InvalidPageIndex;
   tlb_[page_index & (TlbEntries - 1)] = TlbEntry{page_index, page ? page : zero_page_.get(), write_index, 0};
@@ -148,13 +150,19 @@ Word JitRuntime::run_blocks(Word fuel) {
   Thread& thread = vm_.state().current_thread();
   const void* code = lookup_or_translate(thread.pc);
   if (code == nullptr) return 0;
+  State& state = vm_.state();
   ctx_.thread = &thread;
   ctx_.fuel = fuel;
   ctx_.exit_pc = thread.pc;
   ctx_.code_invalidated = 0;
+  ctx_.fuel_at_entry = fuel;
+  ctx_.step_at_entry = state.step;
+  ctx_.switch_steps_at_entry = state.steps_since_last_context_switch;
   emitter_.entry()(&ctx_, code);
   ++stats_.block_entries;
   const Word executed = fuel - ctx_.fuel;
+  state.step = ctx_.step_at_entry + executed;
+  state.steps_since_last_context_switch = ctx_.switch_steps_at_entry + executed;
   thread.pc = ctx_.exit_pc;
   thread.next_pc = thread.pc + 4;
   stats_.jit_steps += executed;
