@@ -2,7 +2,9 @@
 // keccak.cpp has checked the CPU). Ternary logic does theta's column sums and chi in one op each.
 // GCC 12's AVX-512 headers start intrinsics from _mm512_undefined_epi32() and then warn about it
 // (GCC bug 105593, fixed in GCC 13).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include "runtime/keccak_lanes.h"
