@@ -16,6 +16,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libfmt-dev libxbyak-dev libasmjit-dev libcapstone-dev
   gcc-mips64-linux-gnuabi64 binutils-mips64-linux-gnuabi64 qemu-user
   valgrind hyperfine strace
+  libisal-dev  # parallel multi-member gzip state files (runtime/gzip_members.cpp)
   clang-16 libfuzzer-16-dev libclang-rt-16-dev  # the libFuzzer targets (tools/fuzz.sh)
 )
 
