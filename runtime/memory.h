@@ -142,6 +142,7 @@ class Memory {
   Page& clone_shared(std::shared_ptr<Page>& slot);
   void flush_dirty_pages();
   Hash32 node_hash(Word gindex, unsigned height) const;
+  const Hash32& node_ref(Word gindex, unsigned height) const;
 
   std::unordered_map<Word, std::shared_ptr<Page>> pages_;
   mutable std::array<CacheEntry, CacheSize> cache_{};
