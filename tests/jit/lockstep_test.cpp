@@ -47,6 +47,8 @@ TEST_P(Lockstep, JitMatchesInterpreterAfterEveryAdvance) {
   const unsigned seed = seed_text ? static_cast<unsigned>(std::strtoul(seed_text, nullptr, 0))
                                   : static_cast<unsigned>(std::random_device{}());
   std::mt19937_64 rng(seed);
+  // Half the runs translate on first sight (the most generated code), half tier like the CLI.
+  engine.set_translate_threshold(rng() % 2 ? 0 : jit::DefaultTranslateThreshold);
   constexpr Word FinePhaseSteps = 600'000;
   constexpr Word StepLimit = 400'000'000;
   Word rounds = 0;
