@@ -94,6 +94,8 @@ class Memory {
   std::vector<Word> sorted_page_indices() const;
   // Copies `size` bytes into memory starting at `addr` (allocating pages), for loaders.
   void write_bytes(Word addr, const uint8_t* data, size_t size);
+  // Like write_bytes with `size` zero bytes, without a buffer of them (every page is allocated).
+  void fill_zero(Word addr, Word size);
   // Allocates (zero-filled where absent) every page overlapping [addr, addr + size).
   void allocate_range(Word addr, Word size);
   uint8_t read_byte(Word addr) const;
@@ -113,6 +115,7 @@ class Memory {
   const Page* find_page_slow(Word page_index) const;
   void flush_dirty_pages();
   Hash32 node_hash(Word gindex, unsigned height) const;
+  const Hash32& node_ref(Word gindex, unsigned height) const;
 
   std::unordered_map<Word, std::unique_ptr<Page>> pages_;
   mutable std::array<CacheEntry, CacheSize> cache_{};
