@@ -400,7 +400,9 @@ int run_main(int argc, char** argv) {
     audit->finish(state);
     if (!debug_info.empty())
       write_text_output(debug_info, audit->debug_info_json(vm, "  \"threads\": " + audit->threads_json() +
-                                                                 ",\n  \"hazards\": " + audit->hazards_json() + "\n"));
+                                                                 ",\n  \"hazards\": " + audit->hazards_json() +
+                                                                 ",\n  \"memory_release\": " +
+                                                                 audit->memory_release_json() + "\n"));
     if (!audit_report.empty()) write_text_output(audit_report, audit->report_text());
     if (!timeline.empty()) write_text_output(timeline, audit->timeline_svg("cannonball timeline: " + input));
     for (const Hazard& h : audit->hazards())

@@ -1,9 +1,13 @@
 #include "tools/cannonball/cross_check.h"
 
+#include "runtime/interrupt.h"
 #include "tools/cannonball/engine_factory.h"
 
 namespace cannonball {
 namespace {
+
+// Steps between the worker's looks at the interrupt request (a few ms in either engine).
+constexpr Word InterruptCheckSteps = Word{1} << 18;
 
 struct Outcome {
   Hash32 hash{};
@@ -21,7 +25,8 @@ Outcome run_copy(const State& start, Word steps, const RecordingOracle& recordin
   Outcome outcome;
   Word done = 0;
   while (done < steps && !state.exited) {
-    const RunResult r = runner->advance(steps - done, false);
+    throw_if_interrupted();  // ends the worker promptly; the run loop then exits 130
+    const RunResult r = runner->advance(std::min(steps - done, InterruptCheckSteps), false);
     done += r.steps;
     if (r.exception) {
       outcome.exception = r.exception;
