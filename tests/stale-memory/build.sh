@@ -10,6 +10,9 @@
 # With CANNONBALL_HEAVY=1 also the go-ethereum guest with a runtime.GC() after every block:
 #   OUTDIR/gethguest-forcegc.elf      unsigned, 5 blocks x 12 txs x 8 slots (the small settings)
 #   OUTDIR/gethguest-forcegc-md0.elf  the same with madvdontneed=0
+#   OUTDIR/gethguest-forcegc-signed.elf  the default settings (3 signed blocks x 12 txs x 8 slots):
+#                                     the run that never ends
+#   OUTDIR/gethguest-forcegc-signed-md0.elf  the same with madvdontneed=0
 # A target is rebuilt only when its sources, go.mod or this script are newer.
 set -euo pipefail
 
@@ -84,4 +87,6 @@ if [ "${CANNONBALL_HEAVY:-0}" = 1 ]; then
 	SMALL="-X main.forceGC=1 -X main.signTxs=0 -X main.blocks=5 -X main.txsPerBlock=12 -X main.slotsPerCall=8"
 	build "$OUT/gethguest-forcegc.elf" "$GETH" . "$SMALL" GOTOOLCHAIN=local $MIPS
 	build "$OUT/gethguest-forcegc-md0.elf" "$GETH" . "$SMALL $MD0" GOTOOLCHAIN=local $MIPS
+	build "$OUT/gethguest-forcegc-signed.elf" "$GETH" . "-X main.forceGC=1" GOTOOLCHAIN=local $MIPS
+	build "$OUT/gethguest-forcegc-signed-md0.elf" "$GETH" . "-X main.forceGC=1 $MD0" GOTOOLCHAIN=local $MIPS
 fi
