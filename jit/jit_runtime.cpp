@@ -16,6 +16,7 @@ JitRuntime::JitRuntime(Vm& vm)
     : vm_(vm),
       tlb_(TlbEntries),
       lookup_(LookupEntries),
+      heat_(LookupEntries, 0),
       zero_page_(std::make_unique<Page>()),
       emitter_(CodeCapacity) {
   ctx_.tlb = tlb_.data();
@@ -121,6 +122,11 @@ void JitRuntime::clear_code() {
 const void* JitRuntime::lookup_or_translate(Word pc) {
   LookupEntry& entry = lookup_[(pc >> 2) & (LookupEntries - 1)];
   if (entry.pc == pc) return entry.code;
+  if (uint16_t& heat = heat_[(pc >> 2) & (LookupEntries - 1)]; heat < translate_threshold_) {
+    ++heat;
+    ++stats_.cold_entries;
+    return nullptr;
+  }
   if (auto it = blocks_.find(pc); it != blocks_.end()) {
     entry = LookupEntry{pc, it->second.code};
     return entry.code;

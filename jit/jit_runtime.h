@@ -32,6 +32,9 @@ class JitRuntime {
   Vm& vm() { return vm_; }
   // Longest block to translate (tests use 1 so that single-step cases run as one-step blocks).
   void set_max_block_insns(unsigned max) { max_block_insns_ = max; }
+  // Tiering: a pc is translated only after `entries` earlier attempts to enter generated code at
+  // it found no block (those steps run in the interpreter); 0 translates on first sight.
+  void set_translate_threshold(unsigned entries) { translate_threshold_ = entries; }
   JitStats& stats() { return stats_; }
 
   // Called at each advance() entry: (re)installs the code-write hook, flushes the TLB.
@@ -62,9 +65,13 @@ class JitRuntime {
 
   Vm& vm_;
   unsigned max_block_insns_ = MaxBlockInsns;
+  unsigned translate_threshold_ = DefaultTranslateThreshold;
   JitContext ctx_{};
   std::vector<TlbEntry> tlb_;
   std::vector<LookupEntry> lookup_;
+  // Entry attempts per lookup slot (pc hash, like the lookup table). Collisions only make a pc
+  // hot sooner, which costs speed, never exactness: any step may run in either engine.
+  std::vector<uint16_t> heat_;
   std::unique_ptr<Page> zero_page_;
   Emitter emitter_;
   std::unordered_map<Word, BlockInfo> blocks_;

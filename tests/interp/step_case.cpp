@@ -43,6 +43,7 @@ class JitExecutor final : public Executor {
     vm_.set_oracle(environment.oracle);
     if (environment.output) vm_.set_output(std::move(environment.output));
     engine_.set_max_block_insns(1);
+    engine_.set_translate_threshold(0);
   }
   // An exited state has no step to advance over (advance() returns at once, as Vm::run does);
   // its post-check is the interpreter's step.

@@ -24,7 +24,8 @@ mapfile -t host < <(cd "$case_dir" && python3 -c 'import json,os; a=json.load(op
   > "$work/steps.json"
 mapfile -t proofs < <(python3 - "$work/steps.json" <<'PY'
 import json, sys
-d = json.load(open(sys.argv[1]))
+text = open(sys.argv[1]).read()
+d = json.loads(text[text.index('{\n  "steps"'):])  # the host's own log lines come first on stdout
 want = ["preimage-read", "preimage-key-write", "hint-write", "futex-wait", "futex-wake", "clone", "gc-work",
         "mmap", "clock-gettime", "sc-ok", "forced-preemption", "last-step"]
 picked = []
