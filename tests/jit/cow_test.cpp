@@ -23,33 +23,42 @@ uint32_t i_type(Op op, unsigned rs, unsigned rt, uint16_t imm) { return encode(o
 const uint32_t LoopForever = i_type(Op::beq, 0, 0, 0xFFFF);
 
 TEST(JitCopyOnWrite, StoreToACodePageSharedWithACheckpointInvalidatesTheBlocks) {
-  // sw $2, 12($1); nop; nop; addiu $3, $0, 1; loop. The thread first runs from +12 so the block
-  // there is translated, then a checkpoint shares the page, then the sw rewrites the addiu.
+  // Page A: addiu $3, $0, 1; loop. Page B: sw $2, 0($1); jr $4. The block on A is translated,
+  // a checkpoint then shares A, and code on B rewrites A's addiu before jumping back to it: the
+  // store clones the shared page and must still invalidate the block translated from it.
   State live;
-  std::vector<uint32_t> program = {i_type(Op::sw, 1, 2, 12), 0, 0, i_type(Op::addiu, 0, 3, 1), LoopForever, 0};
-  std::vector<uint8_t> bytes(program.size() * 4);
-  for (size_t i = 0; i < program.size(); ++i) store_be32(bytes.data() + 4 * i, program[i]);
-  live.memory.write_bytes(Code, bytes.data(), bytes.size());
+  auto put = [&](Word addr, const std::vector<uint32_t>& words) {
+    std::vector<uint8_t> bytes(words.size() * 4);
+    for (size_t i = 0; i < words.size(); ++i) store_be32(bytes.data() + 4 * i, words[i]);
+    live.memory.write_bytes(addr, bytes.data(), bytes.size());
+  };
+  const Word page_b = Code + PageSize;
+  const uint32_t addiu_1 = i_type(Op::addiu, 0, 3, 1);
+  put(Code, {addiu_1, LoopForever, 0});
+  put(page_b, {i_type(Op::sw, 1, 2, 0), encode(Op::jr, 4u << 21), 0});
   Thread thread;
-  thread.pc = Code + 12;
-  thread.next_pc = Code + 16;
-  thread.regs[1] = Code;
-  thread.regs[2] = i_type(Op::addiu, 0, 3, 7);
+  thread.pc = Code;
+  thread.next_pc = Code + 4;
   live.left_stack.push_back(thread);
   live.next_thread_id = 1;
   Vm vm(live);
   jit::JitEngine engine(vm);
+  engine.set_translate_threshold(0);  // translate every block on its first entry
   ASSERT_EQ(engine.advance(10, false).steps, 10u);
   ASSERT_EQ(live.left_stack[0].regs[3], 1u);
 
   live.memory.merkle_root();
   State checkpoint = live;
-  ASSERT_EQ(checkpoint.memory.pages_shared_with(live.memory), 1u);
+  ASSERT_EQ(checkpoint.memory.pages_shared_with(live.memory), 2u);
   const Hash32 checkpoint_hash = state_hash(encode_witness(checkpoint));
 
-  live.left_stack[0].pc = Code;
-  live.left_stack[0].next_pc = Code + 4;
-  live.left_stack[0].regs[3] = 0;
+  Thread& t = live.left_stack[0];
+  t.pc = page_b;
+  t.next_pc = page_b + 4;
+  t.regs[1] = Code;
+  t.regs[2] = i_type(Op::addiu, 0, 3, 7);
+  t.regs[3] = 0;
+  t.regs[4] = Code;
   State interp = live;
   Vm interp_vm(interp);
   ASSERT_EQ(engine.advance(40, false).steps, 40u);
@@ -57,7 +66,7 @@ TEST(JitCopyOnWrite, StoreToACodePageSharedWithACheckpointInvalidatesTheBlocks) 
   EXPECT_EQ(live.left_stack[0].regs[3], 7u);
   EXPECT_EQ(jit::diff_states(live, interp, true), "");
   EXPECT_GT(engine.stats().blocks_invalidated, 0u);
-  EXPECT_EQ(checkpoint.memory.read_u32(Code + 12), program[3]);
+  EXPECT_EQ(checkpoint.memory.read_u32(Code), addiu_1);
   EXPECT_EQ(state_hash(encode_witness(checkpoint)), checkpoint_hash);
 }
 
