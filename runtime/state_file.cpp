@@ -34,6 +34,7 @@ class MemorySource final : public ByteSource {
   MemorySource(const uint8_t* data, size_t size) : data_(data), size_(size) {}
   size_t read_some(uint8_t* out, size_t size) override {
     const size_t n = std::min(size, size_ - pos_);
+    if (n == 0) return 0;  // an empty input may have no data pointer at all
     std::memcpy(out, data_ + pos_, n);
     pos_ += n;
     return n;
