@@ -175,7 +175,7 @@ std::string run_case(Word seed, FuzzTotals& totals) {
     const Word budget = std::min<Word>(remaining, 1 + rng() % (rng() % 2 ? 64 : 4000));
     remaining -= budget;
     const Word before = interp_state.step;
-    const RunResult a = engine.advance(budget, false);
+    const RunResult a = engine.advance(budget);
     const RunResult b = interp_vm.run(budget);
     const std::string where = "advance(" + std::to_string(budget) + ") from step " + std::to_string(before) + ": ";
     if (a.steps != b.steps)

@@ -1,6 +1,6 @@
-#include "tools/cannonball/cross_check.h"
+#include "tools/runloop/cross_check.h"
 
-#include "tools/cannonball/engine_factory.h"
+#include "tools/runloop/engine_factory.h"
 
 namespace cannonball {
 namespace {
@@ -20,9 +20,10 @@ Outcome run_copy(const State& start, Word steps, const RecordingOracle& recordin
   auto runner = make_engine(engine, vm);
   Outcome outcome;
   Word done = 0;
-  while (done < steps && !state.exited) {
-    const RunResult r = runner->advance(steps - done, false);
+  while (done < steps) {
+    const RunResult r = runner->advance(steps - done);
     done += r.steps;
+    if (r.reason == StopReason::Exited) break;
     if (r.exception) {
       outcome.exception = r.exception;
       break;
