@@ -4,9 +4,15 @@
 
 namespace cannonball::jit {
 
-uint32_t jit_execute_insn(JitContext* ctx, uint32_t insn) noexcept {
+uint32_t jit_execute_insn(JitContext* ctx, uint32_t insn, Word fuel, uint32_t steps_left_in_block) noexcept {
   JitRuntime& runtime = *ctx->runtime;
   ctx->code_invalidated = 0;
+  // Steps generated code completed before this instruction, then this one (the interpreter counts
+  // a step before executing it).
+  const Word done = ctx->fuel_at_entry - fuel - steps_left_in_block;
+  State& state = runtime.vm().state();
+  state.step = ctx->step_at_entry + done + 1;
+  state.steps_since_last_context_switch = ctx->switch_steps_at_entry + done + 1;
   const unsigned opcode = insn >> 26;
   const bool is_store = opcode >= 0x28 && opcode <= 0x3F;  // ll/sc never reach here
   const Word addr = ctx->thread->regs[(insn >> 21) & 0x1F] + sign_extend(insn & 0xFFFF, 16);

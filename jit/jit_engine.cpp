@@ -15,7 +15,7 @@ const JitStats& JitEngine::stats() const { return runtime_->stats(); }
 
 bool JitEngine::can_run_blocks() const {
   const State& state = vm_.state();
-  if (state.exited || state.active_stack().empty() || vm_.observer() != nullptr) return false;
+  if (state.exited || state.active_stack().empty()) return false;
   if (state.steps_since_last_context_switch >= SchedQuantum) return false;
   const Thread& thread = state.current_thread();
   return !thread.exited && thread.next_pc == thread.pc + 4 && (thread.pc & 3) == 0;
@@ -29,9 +29,7 @@ RunResult JitEngine::run_steps(Word steps) {
     if (can_run_blocks()) {
       const Word fuel = std::min(steps - result.steps, SchedQuantum - state.steps_since_last_context_switch);
       const Word executed = runtime_->run_blocks(fuel);
-      if (executed != 0) {
-        state.step += executed;
-        state.steps_since_last_context_switch += executed;
+      if (executed != 0) {  // run_blocks brought the step counters up to date
         result.steps += executed;
         continue;
       }

@@ -3,8 +3,8 @@
 // advance(n) leaves the state exactly as n interpreter steps would. Generated code runs whole
 // blocks only while the remaining budget and the scheduler quantum both cover them; every other
 // step (syscalls, ll/sc, preemption, exited threads, delay-slot states, faults, pages without
-// code) is one Vm::step(). With a scheduler observer attached the engine defers every step to
-// the interpreter, since observers see each instruction.
+// code) is one Vm::step(). Scheduler observers (the audit lens) run at JIT speed: every hook
+// fires from an interpreter step or from a helper, and both see exact step counters.
 #pragma once
 
 #include <memory>

@@ -38,8 +38,9 @@ class JitRuntime {
   // Called after the interpreter ran a step (it may have allocated pages, moved the LL
   // reservation, or, for a syscall, hashed memory).
   void after_interpreter_step(bool was_syscall);
-  // Runs blocks for the current thread from its pc with at most `fuel` steps; updates pc/nextPC
-  // and returns the steps executed (0 when no block could run). The caller updates the counters.
+  // Runs blocks for the current thread from its pc with at most `fuel` steps; updates pc/nextPC,
+  // state.step and steps_since_last_context_switch, and returns the steps executed (0 when no
+  // block could run).
   Word run_blocks(Word fuel);
 
   void tlb_fill(Word page_index) noexcept;

@@ -54,6 +54,12 @@ struct JitContext {
   LookupEntry* lookup = nullptr;  // r13 while in generated code
   JitRuntime* runtime = nullptr;
   uint8_t code_invalidated = 0;  // set by the code-write hook while a helper runs
+  // Counters at the entry into generated code. A helper computes from them, the fuel it is given
+  // and the block position, the exact state.step and steps_since_last_context_switch of the
+  // instruction it runs, so anything a helper reaches (observers above all) sees exact counters.
+  Word fuel_at_entry = 0;
+  Word step_at_entry = 0;
+  Word switch_steps_at_entry = 0;
 };
 
 // Offsets used by the emitter.

@@ -137,6 +137,30 @@ class Audit(unittest.TestCase):
         self.assertIn('class="hazard-range"', text)
         self.assertIn("deadlock", text)
 
+    def test_outputs_equal_the_interpreters(self):
+        """The audit lens runs on whatever engine is chosen: its debug info, report and timeline
+        must be byte-for-byte the interpreter's."""
+        if ENGINE == "interp":
+            self.skipTest("compares ENGINE against the interpreter")
+        cases = [(GUESTS, "goroutines", []), (GUESTS, "atomics", []), (AUDIT, "pingpong", ["--stop-at", "=3000000"]),
+                 (GUESTS, "livelock", ["--stop-at", "=20000000"])]
+        for folder, name, extra in cases:
+            with self.subTest(program=name):
+                state = os.path.join(self.dir, name + ".bin")
+                subprocess.run([CANNONBALL, "load-elf", "--type", "multithreaded64-5", "--path",
+                                os.path.join(folder, name + ".elf"), "--out", state, "--meta", ""], check=True)
+                outputs = {}
+                for engine in ["interp", ENGINE]:
+                    files = [os.path.join(self.dir, f"{name}.{engine}.{ext}") for ext in ("json", "txt", "svg")]
+                    subprocess.run([CANNONBALL, "run", "--input", state, "--output", "", "--meta", "", "--info-at",
+                                    "never", "--engine", engine, "--guest-stdout", os.devnull, "--guest-stderr",
+                                    os.devnull, "--debug-info", files[0], "--audit-report", files[1], "--timeline",
+                                    files[2], *extra], check=True, capture_output=True)
+                    outputs[engine] = [open(f).read() for f in files]
+                for kind, a, b in zip(("debug info", "audit report", "timeline"), outputs["interp"], outputs[ENGINE]):
+                    self.assertTrue(a)
+                    self.assertEqual(a, b, f"{name}: {kind} differs between interp and {ENGINE}")
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
