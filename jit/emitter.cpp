@@ -18,7 +18,10 @@ namespace cannonball::jit {
 
 using namespace Xbyak;
 
-Emitter::Emitter(size_t capacity) : CodeGenerator(capacity), capacity_(capacity) { emit_trampolines(); }
+Emitter::Emitter(size_t capacity)
+    : CodeMemory(capacity), CodeGenerator(capacity, write_view()), capacity_(capacity) {
+  emit_trampolines();
+}
 
 void Emitter::clear() {
   reset();
@@ -27,7 +30,7 @@ void Emitter::clear() {
 
 void Emitter::emit_trampolines() {
   // void entry(JitContext* ctx /*rdi*/, const void* code /*rsi*/)
-  entry_ = reinterpret_cast<EntryFn>(const_cast<uint8_t*>(getCurr()));
+  entry_ = reinterpret_cast<EntryFn>(const_cast<uint8_t*>(to_exec(getCurr())));
   push(rbx);
   push(rbp);
   push(r12);
@@ -125,7 +128,7 @@ const void* Emitter::emit_block(const BlockPlan& plan) {
   pending_chains_.clear();
   chains_.clear();
   align(16);
-  const void* entry = getCurr();
+  const void* entry = to_exec(getCurr());
   const size_t len = plan.insns.size();
 
   Label no_fuel;
@@ -160,16 +163,20 @@ const void* Emitter::emit_block(const BlockPlan& plan) {
     mov(rax, exit.index < len ? plan.insns[exit.index].pc : plan.fallthrough_pc());
     jmp(exit_rax_);
   }
-  // Chain cells (data), initially pointing at their lookup stubs; the runtime links them.
+  // Chain cells (data), initially pointing at their lookup stubs; the runtime links them. The
+  // cells hold execute-view addresses, so they are filled here rather than with putL (which
+  // would store the write-view address of the label).
   align(8);
   for (const PendingChain& chain : pending_chains_) {
     L(*chain.cell);
-    putL(*chain.stub);
+    dq(0);
   }
-  for (const PendingChain& chain : pending_chains_)
-    chains_.push_back(ChainCell{chain.target_pc,
-                                reinterpret_cast<const void**>(const_cast<uint8_t*>(chain.cell->getAddress())),
-                                chain.stub->getAddress()});
+  for (const PendingChain& chain : pending_chains_) {
+    auto** cell = reinterpret_cast<const void**>(const_cast<uint8_t*>(chain.cell->getAddress()));
+    const void* stub = to_exec(chain.stub->getAddress());
+    *cell = stub;
+    chains_.push_back(ChainCell{chain.target_pc, cell, stub});
+  }
   pending_chains_.clear();
   plan_ = nullptr;
   cold_exits_.clear();

@@ -10,6 +10,9 @@
 // exit gives back the steps it did not run, so the fuel is exact on every exit path.
 // The emitter is split by instruction group: emit_alu.cpp, emit_muldiv.cpp, emit_memory.cpp,
 // emit_branch.cpp; emitter.cpp holds the block driver, trampolines and exits.
+// W^X (code_memory.h): xbyak writes into the write view of a dual mapping, so every in-buffer
+// address used while emitting (exit_rax_) is a write-view address, and everything handed out
+// (entry(), exit_stub(), block entries, chain-cell contents) is an execute-view address.
 #pragma once
 
 #define XBYAK_NO_OP_NAMES
@@ -19,13 +22,14 @@
 #include <functional>
 
 #include "jit/block_scan.h"
+#include "jit/code_memory.h"
 #include "jit/jit_state.h"
 
 namespace cannonball::jit {
 
 using EntryFn = void (*)(JitContext* ctx, const void* code);
 
-class Emitter : public Xbyak::CodeGenerator {
+class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
  public:
   explicit Emitter(size_t capacity);
   size_t capacity() const { return capacity_; }
@@ -34,7 +38,7 @@ class Emitter : public Xbyak::CodeGenerator {
   EntryFn entry() const { return entry_; }
   // Code that leaves generated code with rax as the exit pc; empty lookup entries point here, so
   // a jump to a pc equal to the empty marker also just exits.
-  const void* exit_stub() const { return exit_rax_; }
+  const void* exit_stub() const { return to_exec(exit_rax_); }
   size_t remaining() const { return capacity_ - getSize(); }
   // Emits one block; returns its entry. Throws Xbyak::Error when the buffer is full.
   const void* emit_block(const BlockPlan& plan);
@@ -43,8 +47,8 @@ class Emitter : public Xbyak::CodeGenerator {
   // target block's entry (linked) or `stub`, which looks the target up in the table.
   struct ChainCell {
     Word target_pc;
-    const void** cell;
-    const void* stub;
+    const void** cell;  // write-view address of the cell
+    const void* stub;   // execute-view address
   };
   const std::vector<ChainCell>& last_chains() const { return chains_; }
 
@@ -89,7 +93,7 @@ class Emitter : public Xbyak::CodeGenerator {
 
   size_t capacity_;
   EntryFn entry_ = nullptr;
-  const void* exit_rax_ = nullptr;  // stores rax as exit pc, saves fuel, returns to C++
+  const void* exit_rax_ = nullptr;  // (write view) stores rax as exit pc, saves fuel, returns to C++
   const BlockPlan* plan_ = nullptr;
   // Deques keep the labels at stable addresses while xbyak refers to them.
   std::deque<ColdExit> cold_exits_;

@@ -57,6 +57,7 @@ void JitRuntime::after_interpreter_step(bool was_syscall) {
 }
 
 void JitRuntime::tlb_flush() {
+  ++stats_.tlb_flushes;
   std::fill(tlb_.begin(), tlb_.end(), TlbEntry{InvalidPageIndex, nullptr, InvalidPageIndex, 0});
   known_page_count_ = vm_.state().memory.page_count();
   ll_page_ = vm_.state().ll_address >> PageAddrBits;
@@ -67,6 +68,7 @@ bool JitRuntime::store_allowed(Word page_index, const Page* page) const {
 }
 
 void JitRuntime::tlb_fill(Word page_index) noexcept {
+  ++stats_.tlb_fills;
   Page* page = vm_.state().memory.find_page_mut(page_index);
   const Word write_index = store_allowed(page_index, page) ? page_index : InvalidPageIndex;
   tlb_[page_index & (TlbEntries - 1)] = TlbEntry{page_index, page ? page : zero_page_.get(), write_index, 0};

@@ -12,6 +12,8 @@ struct JitStats {
   Word block_entries = 0;  // entries from C++ into generated code
   Word jit_steps = 0;      // steps run by generated code
   Word interp_steps = 0;   // steps the engine left to the interpreter
+  Word tlb_flushes = 0;    // whole-TLB flushes
+  Word tlb_fills = 0;      // TLB slot fills (misses and store slow paths)
 };
 
 }  // namespace cannonball::jit

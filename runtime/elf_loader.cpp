@@ -11,6 +11,8 @@ constexpr uint32_t PT_LOAD = 1;
 constexpr uint32_t PT_MIPS_ABIFLAGS = 0x7000'0003;
 constexpr uint16_t EM_MIPS = 8;
 constexpr uint32_t SHT_SYMTAB = 2;
+constexpr uint16_t ProgramHeaderSize = 56;
+constexpr uint16_t SectionHeaderSize = 64;
 
 struct Bytes {
   const std::vector<uint8_t>& data;
@@ -68,9 +70,19 @@ State load_elf(const std::vector<uint8_t>& elf) {
   const Word phoff = in.u64(32);
   const uint16_t phentsize = in.u16(54);
   const uint16_t phnum = in.u16(56);
+  // Go's debug/elf rejects these too; a zero entry size would make every header the same one.
+  if (phnum > 0 && phentsize < ProgramHeaderSize)
+    throw ElfError("invalid program header entry size " + std::to_string(phentsize) + " (at least " +
+                   std::to_string(ProgramHeaderSize) + ")");
+  // Every header is checked before anything is loaded, so a bad one costs no allocation.
+  struct Segment {
+    Word offset, vaddr, filesz, memsz;
+  };
+  std::vector<Segment> segments;
+  Word loaded = 0;  // bytes of guest memory the segments cover, bounded by MaxElfSegmentBytes
   for (uint16_t i = 0; i < phnum; ++i) {
     const Word ph = phoff + Word{i} * phentsize;
-    in.need(ph, 56, "program header");
+    in.need(ph, ProgramHeaderSize, "program header");
     const uint32_t type = in.u32(ph);
     const Word offset = in.u64(ph + 8);
     const Word vaddr = in.u64(ph + 16);
@@ -86,8 +98,16 @@ State load_elf(const std::vector<uint8_t>& elf) {
       throw ElfError("program header " + std::to_string(i) + " at " + hex_word(vaddr) + " (size " + hex_word(memsz) +
                      ") does not fit below " + hex_word(HeapStart));
     in.need(offset, filesz, "segment data");
-    state.memory.write_bytes(vaddr, elf.data() + offset, filesz);
-    if (memsz > filesz) state.memory.write_bytes(vaddr + filesz, std::vector<uint8_t>(memsz - filesz).data(), memsz - filesz);
+    if (memsz > MaxElfSegmentBytes - loaded)
+      throw ElfError("program header " + std::to_string(i) + " (size " + hex_word(memsz) +
+                     ") takes the segments past the loader's limit of " + std::to_string(MaxElfSegmentBytes >> 20) +
+                     " MiB of guest memory");
+    loaded += memsz;
+    segments.push_back({offset, vaddr, filesz, memsz});
+  }
+  for (const Segment& seg : segments) {
+    state.memory.write_bytes(seg.vaddr, elf.data() + seg.offset, seg.filesz);
+    state.memory.fill_zero(seg.vaddr + seg.filesz, seg.memsz - seg.filesz);
   }
   patch_stack(state);
   return state;
@@ -99,6 +119,9 @@ std::vector<Symbol> elf_symbols(const std::vector<uint8_t>& elf) {
   const Word shoff = in.u64(40);
   const uint16_t shentsize = in.u16(58);
   const uint16_t shnum = in.u16(60);
+  if (shnum > 0 && shentsize < SectionHeaderSize)
+    throw ElfError("invalid section header entry size " + std::to_string(shentsize) + " (at least " +
+                   std::to_string(SectionHeaderSize) + ")");
   for (uint16_t i = 0; i < shnum; ++i) {
     const Word sh = shoff + Word{i} * shentsize;
     in.need(sh, 64, "section header");
@@ -115,12 +138,21 @@ std::vector<Symbol> elf_symbols(const std::vector<uint8_t>& elf) {
     const Word strsize = in.u64(strsh + 32);
     in.need(stroff, strsize, "string table");
     std::vector<Symbol> symbols;
-    for (Word entry = offset + entsize; entry + entsize <= offset + size; entry += entsize) {
+    Word name_bytes = 0;  // bounded by MaxSymbolNameBytes: names may overlap in the string table
+    const Word count = size / entsize;
+    symbols.reserve(count > 0 ? count - 1 : 0);
+    for (Word index = 1; index < count; ++index) {
+      const Word entry = offset + index * entsize;
       const uint32_t name = in.u32(entry);
       Symbol symbol;
       if (name < strsize) {
         const char* begin = reinterpret_cast<const char*>(elf.data() + stroff + name);
-        symbol.name.assign(begin, strnlen(begin, strsize - name));
+        const size_t length = strnlen(begin, strsize - name);
+        if (length > MaxSymbolNameBytes - name_bytes)
+          throw ElfError("the symbol names add up to more than the limit of " +
+                         std::to_string(MaxSymbolNameBytes >> 20) + " MiB");
+        name_bytes += length;
+        symbol.name.assign(begin, length);
       }
       symbol.start = in.u64(entry + 8);
       symbol.size = in.u64(entry + 16);

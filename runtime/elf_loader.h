@@ -20,6 +20,13 @@ struct Symbol {
   Word size = 0;
 };
 
+// The most guest memory the program headers of one ELF may cover together (sum of p_memsz): the
+// loader allocates at most this much (plus the 5 stack pages) for any input.
+inline constexpr Word MaxElfSegmentBytes = Word{1} << 30;  // 1 GiB
+// The most bytes of symbol names one ELF's .symtab may give (names may share string-table bytes,
+// so without a bound a small file could name many huge symbols).
+inline constexpr Word MaxSymbolNameBytes = Word{64} << 20;  // 64 MiB
+
 // Loads every program header as §10 says and applies the stack patch.
 State load_elf(const std::vector<uint8_t>& elf);
 // The .symtab entries 1..n sorted by value (ties keep table order). Throws if there is no .symtab.

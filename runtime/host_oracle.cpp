@@ -6,16 +6,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <thread>
+
+#include "runtime/interrupt.h"
 
 extern char** environ;
 
 namespace cannonball {
 namespace {
 
-constexpr uint64_t MaxPreimageSize = uint64_t{1} << 32;  // 4 GiB: anything larger is malformed
+// A pre-image grows by at most this much ahead of the bytes the host has actually sent, so a
+// declared length costs nothing until its payload arrives.
+constexpr size_t PreimageReadChunk = size_t{1} << 20;
 
 void close_fd(int& fd) {
   if (fd >= 0) ::close(fd);
@@ -101,15 +106,51 @@ void HostOracle::fail(const std::string& what) {
   throw OracleError("pre-image host " + name_ + ": " + what + host_status());
 }
 
+std::chrono::milliseconds host_timeout_from_seconds(double seconds) {
+  // Written so that NaN fails too.
+  if (!(seconds >= 0 && seconds <= MaxHostTimeoutSeconds))
+    throw std::invalid_argument("--host-timeout must be a number of seconds from 0 (no limit) to " +
+                                std::to_string(static_cast<long>(MaxHostTimeoutSeconds)));
+  const auto ms = static_cast<long long>(seconds * 1000);
+  if (seconds > 0 && ms == 0) return std::chrono::milliseconds(1);
+  return std::chrono::milliseconds(ms);
+}
+
+HostOracle::HostOracle(const HostFds& fds, std::chrono::milliseconds timeout, std::string name)
+    : hint_out_(fds.hint_out),
+      hint_ack_in_(fds.hint_ack_in),
+      key_out_(fds.key_out),
+      preimage_in_(fds.preimage_in),
+      timeout_(timeout),
+      name_(std::move(name)) {}
+
+void HostOracle::wait_ready(int fd, short events, const char* what) {
+  using Clock = std::chrono::steady_clock;
+  const bool limited = timeout_.count() > 0;
+  const Clock::time_point deadline = Clock::now() + timeout_;
+  for (;;) {
+    throw_if_interrupted();
+    int slice = InterruptPollMs;
+    if (limited) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) {
+        if (events == POLLOUT) fail(std::string("timed out sending ") + what);
+        fail(std::string("no answer within ") + std::to_string(timeout_.count()) + " ms while reading " + what);
+      }
+      slice = static_cast<int>(std::min<long long>(slice, left));
+    }
+    pollfd p{fd, events, 0};
+    const int ready = ::poll(&p, 1, slice);
+    if (ready > 0) return;
+    if (ready < 0 && errno != EINTR)
+      fail(std::string("poll failed ") + (events == POLLOUT ? "sending " : "reading ") + what + ": " +
+           std::strerror(errno));
+  }
+}
+
 void HostOracle::write_all(int fd, const uint8_t* data, size_t size, const char* what) {
   while (size > 0) {
-    pollfd p{fd, POLLOUT, 0};
-    const int ready = ::poll(&p, 1, static_cast<int>(timeout_.count()));
-    if (ready == 0) fail(std::string("timed out sending ") + what);
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      fail(std::string("poll failed sending ") + what + ": " + std::strerror(errno));
-    }
+    wait_ready(fd, POLLOUT, what);
     const ssize_t n = ::write(fd, data, size);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
@@ -120,26 +161,19 @@ void HostOracle::write_all(int fd, const uint8_t* data, size_t size, const char*
   }
 }
 
-void HostOracle::read_all(int fd, uint8_t* data, size_t size, const char* what) {
-  const size_t wanted = size;
-  while (size > 0) {
-    pollfd p{fd, POLLIN, 0};
-    const int ready = ::poll(&p, 1, static_cast<int>(timeout_.count()));
-    if (ready == 0) fail(std::string("no answer within ") + std::to_string(timeout_.count()) + " ms while reading " + what);
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      fail(std::string("poll failed reading ") + what + ": " + std::strerror(errno));
-    }
-    const ssize_t n = ::read(fd, data, size);
+void HostOracle::read_all(int fd, uint8_t* data, size_t size, const char* what, size_t already, size_t total) {
+  size_t done = 0;
+  while (done < size) {
+    wait_ready(fd, POLLIN, what);
+    const ssize_t n = ::read(fd, data + done, size - done);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
       fail(std::string("cannot read ") + what + ": " + std::strerror(errno));
     }
     if (n == 0)
-      fail(std::string("closed the pipe after ") + std::to_string(wanted - size) + " of " + std::to_string(wanted) +
-           " bytes of " + what);
-    data += n;
-    size -= static_cast<size_t>(n);
+      fail(std::string("closed the pipe after ") + std::to_string(already + done) + " of " +
+           std::to_string(total ? total : size) + " bytes of " + what);
+    done += static_cast<size_t>(n);
   }
 }
 
@@ -150,9 +184,18 @@ std::vector<uint8_t> HostOracle::get_preimage(const Hash32& key) {
   read_all(preimage_in_, len_bytes, 8, "a pre-image length");
   const uint64_t len = load_be64(len_bytes);
   if (len > MaxPreimageSize)
-    fail("sent an implausible pre-image length " + std::to_string(len) + " for key " + to_hex(key));
-  std::vector<uint8_t> value(len);
-  read_all(preimage_in_, value.data(), value.size(), "a pre-image");
+    fail("sent a pre-image length of " + std::to_string(len) + " bytes for key " + to_hex(key) +
+         ", over the limit of " + std::to_string(MaxPreimageSize) + " bytes");
+  // The buffer grows with the payload, never ahead of it by more than one chunk.
+  std::vector<uint8_t> value;
+  while (value.size() < len) {
+    const size_t have = value.size();
+    const size_t chunk = static_cast<size_t>(std::min<uint64_t>(len - have, PreimageReadChunk));
+    if (value.capacity() < have + chunk)
+      value.reserve(static_cast<size_t>(std::min<uint64_t>(len, std::max<uint64_t>(2 * value.capacity(), have + chunk))));
+    value.resize(have + chunk);
+    read_all(preimage_in_, value.data() + have, chunk, "a pre-image", have, static_cast<size_t>(len));
+  }
   return value;
 }
 
@@ -179,11 +222,14 @@ void HostOracle::close() {
     }
     return false;
   };
-  if (!wait_for(std::chrono::milliseconds(1000))) {
-    ::kill(pid_, SIGINT);
-    if (!wait_for(std::chrono::milliseconds(2000))) {
+  // An interrupted command has 1 s to exit: the host gets a short grace only.
+  const bool hurry = interrupt_requested();
+  if (!wait_for(std::chrono::milliseconds(hurry ? 100 : 1000))) {
+    ::kill(pid_, hurry ? SIGTERM : SIGINT);
+    if (!wait_for(std::chrono::milliseconds(hurry ? 200 : 2000))) {
       ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
+      while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+      }
     }
   }
   pid_ = -1;

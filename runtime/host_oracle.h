@@ -15,9 +15,25 @@ namespace cannonball {
 // fd 6 = pre-image responses out, stdin /dev/null and NO_COLOR=1 before the inherited environment.
 // Every failure of the host (exit, closed pipe, short or malformed answer, no answer within the
 // timeout) becomes an OracleError naming what happened.
+// The longest pre-image a host may declare; a longer length prefix is rejected before any payload
+// is read. Payload memory grows with the bytes actually received (one 1 MiB chunk ahead at most).
+inline constexpr uint64_t MaxPreimageSize = uint64_t{1} << 32;  // 4 GiB
+
+// The parent's ends of the four host pipes (for a host started elsewhere, and for tests).
+struct HostFds {
+  int hint_out = -1;     // hint requests to the host (its fd 3)
+  int hint_ack_in = -1;  // hint acknowledgements from it (its fd 4)
+  int key_out = -1;      // pre-image keys to the host (its fd 5)
+  int preimage_in = -1;  // pre-image responses from it (its fd 6)
+};
+
+// `timeout` bounds each wait for the host to accept or send bytes; zero or less waits without a
+// limit. Every wait also ends within InterruptPollMs of an interrupt request (throws Interrupted).
 class HostOracle final : public PreimageOracle {
  public:
   HostOracle(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+  // Talks over pipes that are already open (takes ownership of them); there is no process to reap.
+  HostOracle(const HostFds& fds, std::chrono::milliseconds timeout, std::string name);
   ~HostOracle() override;
   HostOracle(const HostOracle&) = delete;
   HostOracle& operator=(const HostOracle&) = delete;
@@ -28,8 +44,10 @@ class HostOracle final : public PreimageOracle {
   void close();
 
  private:
+  void wait_ready(int fd, short events, const char* what);
   void write_all(int fd, const uint8_t* data, size_t size, const char* what);
-  void read_all(int fd, uint8_t* data, size_t size, const char* what);
+  // `already` and `total` let a short read of a chunk name its place in the whole message.
+  void read_all(int fd, uint8_t* data, size_t size, const char* what, size_t already = 0, size_t total = 0);
   [[noreturn]] void fail(const std::string& what);
   std::string host_status();
 
@@ -42,7 +60,14 @@ class HostOracle final : public PreimageOracle {
   std::string name_;
 };
 
-// Serves `dir/<64 lowercase hex digits of the key>` files; hints are counted and dropped.
+// Parses a --host-timeout value in seconds into the oracle's timeout: finite, 0 (no limit) up to
+// MaxHostTimeoutSeconds. Throws std::invalid_argument naming the rule otherwise.
+inline constexpr double MaxHostTimeoutSeconds = 86400;
+std::chrono::milliseconds host_timeout_from_seconds(double seconds);
+
+// Serves `dir/<64 lowercase hex digits of the key>` files; hints are counted and dropped. A
+// missing, unreadable or non-regular file, or one over MaxPreimageSize, is an OracleError naming
+// the key and the path.
 class DirectoryOracle final : public PreimageOracle {
  public:
   explicit DirectoryOracle(std::string dir) : dir_(std::move(dir)) {}

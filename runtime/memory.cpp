@@ -114,6 +114,17 @@ void Memory::write_bytes(Word addr, const uint8_t* data, size_t size) {
   }
 }
 
+void Memory::fill_zero(Word addr, Word size) {
+  while (size > 0) {
+    Page& page = page_for_write(addr >> PageAddrBits);
+    const size_t offset = addr & (PageSize - 1);
+    const size_t chunk = std::min<Word>(size, PageSize - offset);
+    std::memset(page.bytes + offset, 0, chunk);
+    addr += chunk;
+    size -= chunk;
+  }
+}
+
 void Memory::allocate_range(Word addr, Word size) {
   if (size == 0) return;
   const Word first = addr >> PageAddrBits;

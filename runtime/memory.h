@@ -94,6 +94,8 @@ class Memory {
   std::vector<Word> sorted_page_indices() const;
   // Copies `size` bytes into memory starting at `addr` (allocating pages), for loaders.
   void write_bytes(Word addr, const uint8_t* data, size_t size);
+  // Like write_bytes with `size` zero bytes, without a buffer of them (every page is allocated).
+  void fill_zero(Word addr, Word size);
   // Allocates (zero-filled where absent) every page overlapping [addr, addr + size).
   void allocate_range(Word addr, Word size);
   uint8_t read_byte(Word addr) const;

@@ -5,6 +5,7 @@
 #
 #   tools/setup.sh            release build in build/
 #   SETUP_ASAN=1 tools/setup.sh   also the ASan+UBSan build in build-asan/
+#   SETUP_FUZZ=1 tools/setup.sh   also the libFuzzer targets in build-fuzz/
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
@@ -15,6 +16,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libfmt-dev libxbyak-dev libasmjit-dev libcapstone-dev
   gcc-mips64-linux-gnuabi64 binutils-mips64-linux-gnuabi64 qemu-user
   valgrind hyperfine
+  clang-16 libfuzzer-16-dev libclang-rt-16-dev  # the libFuzzer targets (tools/fuzz.sh)
 )
 
 log() { printf '[setup] %s\n' "$*"; }
@@ -56,6 +58,11 @@ if [ "${SETUP_ASAN:-0}" = 1 ]; then
   ninja -C build-asan >/dev/null
 fi
 
+if [ "${SETUP_FUZZ:-0}" = 1 ]; then
+  log "building the libFuzzer targets (clang-16, ASan+UBSan) in build-fuzz/"
+  tools/fuzz.sh build
+fi
+
 log "building the upstream reference VM in build/refvm/"
 tools/refvm/build.sh build/refvm
 log "building the Go guest corpus in build/guests/"
@@ -66,8 +73,12 @@ log "building the audit trigger programs in build/audit/"
 tests/audit/build.sh build/audit
 log "building the op-program-like go-ethereum guest in build/geth-guest/"
 tests/geth-guest/build.sh build/geth-guest >/dev/null
+log "building the stale-memory reproducer in build/stale-memory/"
+tests/stale-memory/build.sh build/stale-memory
 if [ -x tools/difftest/build-go125-guests.sh ]; then
   log "building the Go 1.25 guest corpus for the differential tests in build/guests-go125/"
   tools/difftest/build-go125-guests.sh build/guests-go125
 fi
+log "installing Ray for tools/fleet into build/fleet-venv/"
+tools/fleet/setup-venv.sh build/fleet-venv
 log "ready"

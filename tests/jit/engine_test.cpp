@@ -3,6 +3,8 @@
 // block. Each runs the JIT and the interpreter from the same state and compares full states.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "interp/instruction_table.h"
 #include "interp/vm.h"
 #include "jit/jit_engine.h"
@@ -149,6 +151,29 @@ TEST(JitEngine, ClearingTheCodeCacheBetweenRunsKeepsResultsExact) {
     if (round % 3 == 0) engine.clear_code();
   }
   EXPECT_GT(engine.stats().code_flushes, 1u);
+}
+
+
+// W^X: after translating and running code (and linking blocks), no mapping of the process is
+// writable and executable at once (/proc/self/maps permission column, e.g. "rwxp").
+TEST(JitEngine, NoMappingIsWritableAndExecutable) {
+  const std::vector<uint32_t> program = {i_type(Op::addiu, 1, 1, 1), i_type(Op::sw, 0, 1, 0x0100),
+                                         i_type(Op::bne, 1, 0, 0xFFFD), Nop, LoopForever, Nop};
+  State state = make_state(program);
+  Vm vm(state);
+  jit::JitEngine engine(vm);
+  ASSERT_FALSE(engine.advance(10'000).exception);
+  ASSERT_GT(engine.stats().jit_steps, 0u);
+  std::ifstream maps("/proc/self/maps");
+  ASSERT_TRUE(maps.good());
+  std::string line;
+  int executable = 0;
+  while (std::getline(maps, line)) {
+    const std::string perms = line.substr(line.find(' ') + 1, 4);
+    if (perms[2] == 'x') ++executable;
+    EXPECT_FALSE(perms[1] == 'w' && perms[2] == 'x') << line;
+  }
+  EXPECT_GT(executable, 0);
 }
 
 }  // namespace

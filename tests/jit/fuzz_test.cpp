@@ -13,6 +13,7 @@
 #include "interp/vm.h"
 #include "jit/jit_engine.h"
 #include "jit/state_diff.h"
+#include "tests/jit/recording_observer.h"
 
 namespace cannonball {
 namespace {
@@ -160,6 +161,9 @@ struct FuzzTotals {
   Word jit_steps = 0;
   Word exceptions = 0;
   Word invalidated_blocks = 0;
+  Word observed_cases = 0;
+  Word hook_calls = 0;
+  Word code_clears = 0;
 };
 
 // Runs one case; returns "" or a description of the first divergence.
@@ -170,10 +174,26 @@ std::string run_case(Word seed, FuzzTotals& totals) {
   Vm jit_vm(jit_state);
   Vm interp_vm(interp_state);
   jit::JitEngine engine(jit_vm);
+  // Modes drawn from their own generator, so that adding one leaves every seed's program as it was:
+  // an observer on both VMs (every hook call must match, step counters included), and code-cache
+  // churn (translated code dropped between advances and re-emitted into the reused code pages).
+  std::mt19937_64 mode_rng(seed * 0x9E37'79B9'7F4A'7C15ull + 7);
+  const bool observed = mode_rng() % 4 == 0;
+  const bool churn = mode_rng() % 8 == 0;
+  RecordingObserver jit_log, interp_log;
+  if (observed) {
+    jit_vm.set_observer(&jit_log);
+    interp_vm.set_observer(&interp_log);
+    ++totals.observed_cases;
+  }
   Word remaining = 1 + rng() % 20000;
   while (remaining > 0) {
     const Word budget = std::min<Word>(remaining, 1 + rng() % (rng() % 2 ? 64 : 4000));
     remaining -= budget;
+    if (churn && mode_rng() % 3 == 0) {
+      engine.clear_code();
+      ++totals.code_clears;
+    }
     const Word before = interp_state.step;
     const RunResult a = engine.advance(budget);
     const RunResult b = interp_vm.run(budget);
@@ -186,10 +206,18 @@ std::string run_case(Word seed, FuzzTotals& totals) {
       return where + "exceptions differ: " + a.exception->message() + " vs " + b.exception->message();
     const std::string diff = jit::diff_states(jit_state, interp_state, true);
     if (!diff.empty()) return where + "\n" + diff;
+    if (jit_log.events != interp_log.events) {
+      for (size_t i = 0; i < std::min(jit_log.events.size(), interp_log.events.size()); ++i)
+        if (jit_log.events[i] != interp_log.events[i])
+          return where + "hook call #" + std::to_string(i) + ": " + jit_log.events[i] + " vs " + interp_log.events[i];
+      return where + "hook call counts " + std::to_string(jit_log.events.size()) + " vs " +
+             std::to_string(interp_log.events.size());
+    }
     totals.steps += b.steps;
     if (a.exception) ++totals.exceptions;
     if (a.exception || interp_state.exited) break;
   }
+  totals.hook_calls += interp_log.events.size();
   totals.jit_steps += engine.stats().jit_steps;
   totals.invalidated_blocks += engine.stats().blocks_invalidated;
   return "";
@@ -205,11 +233,18 @@ TEST(JitFuzz, RandomProgramsMatchInterpreter) {
     ASSERT_EQ(failure, "") << "fuzz case seed " << seed << " (rerun with CANNONBALL_JIT_FUZZ_SEED=" << seed
                            << " CANNONBALL_JIT_FUZZ_CASES=1)";
   }
-  std::printf("[ fuzz ] %llu cases, %llu steps (%llu by JIT), %llu ended in an exception, %llu blocks invalidated\n",
+  std::printf("[ fuzz ] %llu cases, %llu steps (%llu by JIT), %llu ended in an exception, %llu blocks invalidated, "
+              "%llu observed cases with %llu hook calls, %llu code-cache clears\n",
               static_cast<unsigned long long>(cases), static_cast<unsigned long long>(totals.steps),
               static_cast<unsigned long long>(totals.jit_steps), static_cast<unsigned long long>(totals.exceptions),
-              static_cast<unsigned long long>(totals.invalidated_blocks));
+              static_cast<unsigned long long>(totals.invalidated_blocks),
+              static_cast<unsigned long long>(totals.observed_cases), static_cast<unsigned long long>(totals.hook_calls),
+              static_cast<unsigned long long>(totals.code_clears));
   EXPECT_GT(totals.jit_steps, totals.steps / 4);
+  if (cases >= 100) {
+    EXPECT_GT(totals.hook_calls, 0u);
+    EXPECT_GT(totals.code_clears, 0u);
+  }
 }
 
 }  // namespace

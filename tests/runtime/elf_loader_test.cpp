@@ -131,6 +131,48 @@ TEST(ElfLoader, RejectsSegmentsReachingHeapStartOrBeyond) {
   }
 }
 
+TEST(ElfLoader, RejectsProgramHeaderEntrySizeBelowTheHeader) {
+  // A zero entry size makes all 65535 headers the same one (Go's debug/elf rejects it too).
+  ElfImage image;
+  image.segments = {{test::PT_LOAD, 0x10000, pattern_bytes(8, 1), {}}};
+  std::vector<uint8_t> elf = image.build();
+  elf[54] = 0, elf[55] = 0;          // e_phentsize
+  elf[56] = 0xFF, elf[57] = 0xFF;    // e_phnum
+  expect_elf_error([&] { load_elf(elf); }, "program header entry size 0");
+  elf[55] = 55;
+  expect_elf_error([&] { load_elf(elf); }, "program header entry size 55");
+}
+
+TEST(ElfLoader, RejectsSectionHeaderEntrySizeBelowTheHeader) {
+  ElfImage image;
+  image.symbols = std::vector<test::ElfSymbolEntry>{{"main", 0x10000, 4}};
+  std::vector<uint8_t> elf = image.build();
+  elf[58] = 0, elf[59] = 0;  // e_shentsize
+  expect_elf_error([&] { elf_symbols(elf); }, "section header entry size 0");
+}
+
+TEST(ElfLoader, RejectsSegmentsPastTheMemoryLimitBeforeAllocating) {
+  ElfImage image;
+  // Bounded only by the heap start, this zero fill would be about 16 TiB.
+  image.segments = {{test::PT_LOAD, 0x10000, pattern_bytes(8, 1), HeapStart - 0x20000}};
+  expect_elf_error([&] { load_elf(image.build()); }, "limit of 1024 MiB");
+  // The limit is on the sum: two segments of 3/4 of it fail on the second, before any loading.
+  const Word big = MaxElfSegmentBytes / 4 * 3;
+  image.segments = {{test::PT_LOAD, 0x10000, pattern_bytes(8, 1), big},
+                    {test::PT_LOAD, 0x1'0000'0000, pattern_bytes(8, 2), big}};
+  expect_elf_error([&] { load_elf(image.build()); }, "program header 1 (size");
+}
+
+TEST(ElfLoader, LargeZeroFillLoadsWithoutAByteBuffer) {
+  ElfImage image;
+  const Word memsz = Word{16} << 20;
+  image.segments = {{test::PT_LOAD, 0x10000, pattern_bytes(8, 1), memsz}};
+  const State state = load_elf(image.build());
+  EXPECT_EQ(state.memory.page_count(), memsz / PageSize + 5);
+  expect_bytes_at(state.memory, 0x10000, pattern_bytes(8, 1));
+  EXPECT_EQ(state.memory.read_word(0x10000 + memsz - 8), 0u);
+}
+
 TEST(ElfLoader, RejectsNonMipsMachine) {
   ElfImage image;
   image.machine = 62;  // x86-64
@@ -245,6 +287,29 @@ TEST(ElfLoader, StrippedElfMakesSymbolsThrow) {
   image.segments = {{test::PT_LOAD, 0x10000, pattern_bytes(16, 1), {}}};
   expect_elf_error([&] { elf_symbols(image.build()); }, "symbol table");
   EXPECT_NO_THROW(load_elf(image.build()));
+}
+
+// Builds `count` symbols whose entries all name the first symbol's `name`.
+std::vector<uint8_t> elf_with_shared_symbol_name(const std::string& name, size_t count) {
+  ElfImage image;
+  std::vector<test::ElfSymbolEntry> symbols(count, {"a", 0x10000, 4});
+  symbols[0].name = name;
+  image.symbols = symbols;
+  std::vector<uint8_t> elf = image.build();
+  const Word shoff = load_be64(elf.data() + 40);
+  const Word symtab = load_be64(elf.data() + shoff + 64 + 24);
+  for (size_t i = 2; i <= count; ++i) store_be32(elf.data() + symtab + 24 * i, 1);
+  return elf;
+}
+
+TEST(ElfLoader, RejectsSymbolNamesPastTheLimit) {
+  // 100 entries naming one 1 MiB string: 100 MiB of names from a 1 MiB file.
+  expect_elf_error([&] { elf_symbols(elf_with_shared_symbol_name(std::string(Word{1} << 20, 'x'), 100)); },
+                   "more than the limit of 64 MiB");
+  // Within the limit every entry gets the shared name.
+  const auto symbols = elf_symbols(elf_with_shared_symbol_name("shared", 10));
+  ASSERT_EQ(symbols.size(), 10u);
+  for (const Symbol& s : symbols) EXPECT_EQ(s.name, "shared");
 }
 
 TEST(ElfLoader, EmptySymbolTableGivesNoSymbols) {

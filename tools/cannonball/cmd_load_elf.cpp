@@ -1,6 +1,8 @@
 // `cannonball load-elf`: ELF -> initial state file and meta.json (spec §10, §12, §17.5, §17.6).
 #include <CLI/CLI.hpp>
 
+#include <optional>
+
 #include "runtime/elf_loader.h"
 #include "runtime/state_file.h"
 #include "tools/cannonball/cli_common.h"
@@ -59,14 +61,24 @@ int load_elf_main(int argc, char** argv) {
   } catch (const ElfError& e) {
     throw CliError("failed to load ELF " + path + ": " + e.what());
   }
-  if (!meta.empty()) write_text_output(meta, metadata_json(symbols));
+  // Both files appear together or neither does: each is written under a temporary name first,
+  // and only when both (and any stdout meta) are complete are they renamed into place.
+  std::optional<StagedOutput> staged_state, staged_meta;
   if (!out.empty()) {
+    staged_state.emplace(out);
     try {
-      write_state_file(state, out);
+      write_state_file(state, staged_state->temp_path());
     } catch (const StateFileError& e) {
-      throw CliError(e.what());
+      throw CliError("cannot write " + out + ": " + e.what());
     }
   }
+  if (!meta.empty() && meta != "-") {
+    staged_meta.emplace(meta);
+    write_text_output(staged_meta->temp_path(), metadata_json(symbols));
+  }
+  if (meta == "-") write_stdout(metadata_json(symbols), "meta.json");
+  if (staged_state) staged_state->commit();
+  if (staged_meta) staged_meta->commit();
   return 0;
 }
 

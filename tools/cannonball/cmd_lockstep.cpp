@@ -10,6 +10,7 @@
 #include "jit/jit_engine.h"
 #include "jit/state_diff.h"
 #include "runtime/host_oracle.h"
+#include "runtime/interrupt.h"
 #include "runtime/state_file.h"
 #include "tools/cannonball/cli_common.h"
 #include "tools/runloop/matcher.h"
@@ -31,6 +32,8 @@ int lockstep_main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return parse_error_exit(app, e);
   }
+  if (budget == 0) throw CliError("--block-budget must be at least 1");
+  if (root_every == 0) throw CliError("--root-every must be at least 1");
   Word stop_at = ~Word{0};
   if (stop_at_text != "never") {
     const auto n = stop_at_text.size() > 1 && stop_at_text[0] == '=' ? parse_go_uint(stop_at_text.substr(1)) : std::nullopt;
@@ -56,8 +59,10 @@ int lockstep_main(int argc, char** argv) {
   interp_vm.set_slot2_mode(Vm::Slot2Mode::Deferred);
   jit::JitEngine engine(jit_vm);
   Word rounds = 0;
+  install_interrupt_handlers();
   try {
     while (!interp_state.exited && interp_state.step < stop_at) {
+      throw_if_interrupted();
       const Word before = interp_state.step;
       const Word steps = std::min(budget, stop_at - before);
       const RunResult a = engine.advance(steps);

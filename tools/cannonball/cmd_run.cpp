@@ -112,7 +112,9 @@ int write_audit(const RunOptions& options, AuditObserver& audit, Machine& machin
   audit.finish(machine.state());
   if (!options.debug_info.empty())
     write_text_output(options.debug_info, audit.debug_info_json(machine.vm(), "  \"threads\": " + audit.threads_json() +
-                                                                              ",\n  \"hazards\": " + audit.hazards_json() + "\n"));
+                                                                              ",\n  \"hazards\": " + audit.hazards_json() +
+                                                                              ",\n  \"memory_release\": " +
+                                                                              audit.memory_release_json() + "\n"));
   if (!options.audit_report.empty()) write_text_output(options.audit_report, audit.report_text());
   if (!options.timeline.empty()) write_text_output(options.timeline, audit.timeline_svg("cannonball timeline: " + options.input));
   Logger log(stderr);

@@ -1,8 +1,6 @@
 // `cannonball witness`: print the witness JSON of a state file; optionally write the raw witness.
 #include <CLI/CLI.hpp>
 
-#include <cstdio>
-
 #include "runtime/state_file.h"
 #include "tools/cannonball/cli_common.h"
 
@@ -39,7 +37,7 @@ int witness_main(int argc, char** argv) {
   json += "  \"step\": " + std::to_string(state.step) + ",\n";
   json += std::string("  \"exited\": ") + (state.exited ? "true" : "false") + ",\n";
   json += "  \"exitCode\": " + std::to_string(state.exit_code) + "\n}\n\n";
-  std::fwrite(json.data(), 1, json.size(), stdout);
+  write_stdout(json, "the witness");
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <exception>
 #include <string>
 
+#include "runtime/interrupt.h"
 #include "tools/cannonball/cli_common.h"
 
 namespace {
@@ -47,6 +48,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: unknown command '%s'\n", command.c_str());
     print_usage(stderr);
     return 1;
+  } catch (const cannonball::Interrupted&) {
+    // Nothing was written: outputs are only renamed into place after the work is done.
+    std::fputs("command interrupted\n", stderr);
+    return 130;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

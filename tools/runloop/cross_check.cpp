@@ -1,9 +1,13 @@
 #include "tools/runloop/cross_check.h"
 
+#include "runtime/interrupt.h"
 #include "tools/runloop/engine_factory.h"
 
 namespace cannonball {
 namespace {
+
+// Steps between the worker's looks at the interrupt request (a few ms in either engine).
+constexpr Word InterruptCheckSteps = Word{1} << 18;
 
 struct Outcome {
   Hash32 hash{};
@@ -21,7 +25,8 @@ Outcome run_copy(const State& start, Word steps, const RecordingOracle& recordin
   Outcome outcome;
   Word done = 0;
   while (done < steps) {
-    const RunResult r = runner->advance(steps - done);
+    throw_if_interrupted();  // ends the worker promptly; the run loop then exits 130
+    const RunResult r = runner->advance(std::min(steps - done, InterruptCheckSteps));
     done += r.steps;
     if (r.reason == StopReason::Exited) break;
     if (r.exception) {

@@ -1,7 +1,6 @@
 #include "tools/runloop/matcher.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <stdexcept>
 
 namespace cannonball {
@@ -109,6 +108,57 @@ bool pattern_has_verb(const std::string& pattern) {
   return false;
 }
 
+namespace {
+
+// One verb's formatting of an unsigned integer, as Go's fmt does it (fmtInteger): zero padding
+// becomes a digit count, the '#' prefix and the sign come outside it, then spaces pad to the width.
+struct VerbSpec {
+  bool minus = false, plus = false, sharp = false, space = false, zero = false;
+  bool has_width = false;
+  size_t width = 0;
+};
+
+std::string format_unsigned(Word value, char verb, VerbSpec spec) {
+  unsigned base = 10;
+  bool upper = false;
+  if (verb == 'v') {
+    if (spec.sharp) base = 16;  // %#v is Go syntax: 0x-prefixed hex
+    spec.plus = false;          // %+v only changes how structs print
+  } else if (verb == 'x' || verb == 'X') {
+    base = 16;
+    upper = verb == 'X';
+  } else if (verb == 'o') {
+    base = 8;
+  }
+  if (verb == 'd') spec.sharp = false;
+  std::string digits;
+  do {
+    const unsigned d = static_cast<unsigned>(value % base);
+    digits += static_cast<char>(d < 10 ? '0' + d : (upper ? 'A' : 'a') + d - 10);
+    value /= base;
+  } while (value != 0);
+  size_t precision = 0;
+  if (spec.zero && spec.has_width && !spec.minus) {
+    precision = spec.width;
+    if (spec.plus || spec.space) --precision;  // room for the sign
+  }
+  while (digits.size() < precision) digits += '0';
+  if (spec.sharp) {
+    if (base == 8 && digits.back() != '0') digits += '0';
+    if (base == 16) digits += upper && verb == 'X' ? "X0" : "x0";
+  }
+  if (spec.plus) digits += '+';
+  else if (spec.space) digits += ' ';
+  std::string out(digits.rbegin(), digits.rend());
+  if (spec.has_width && out.size() < spec.width) {
+    const std::string pad(spec.width - out.size(), ' ');
+    out = spec.minus ? out + pad : pad + out;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string format_step_pattern(const std::string& pattern, Word step) {
   std::string out;
   for (size_t i = 0; i < pattern.size(); ++i) {
@@ -122,20 +172,32 @@ std::string format_step_pattern(const std::string& pattern, Word step) {
       continue;
     }
     // %[flags][width]verb
+    VerbSpec spec;
     size_t j = i + 1;
-    while (j < pattern.size() && std::string("0-+ #").find(pattern[j]) != std::string::npos) ++j;
-    while (j < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[j]))) ++j;
+    for (; j < pattern.size(); ++j) {
+      const char c = pattern[j];
+      if (c == '-') spec.minus = true, spec.zero = false;
+      else if (c == '0') spec.zero = !spec.minus;
+      else if (c == '+') spec.plus = true;
+      else if (c == ' ') spec.space = true;
+      else if (c == '#') spec.sharp = true;
+      else break;
+    }
+    for (; j < pattern.size() && pattern[j] >= '0' && pattern[j] <= '9'; ++j) {
+      spec.has_width = true;
+      spec.width = spec.width * 10 + static_cast<size_t>(pattern[j] - '0');
+      if (spec.width > MaxPatternWidth)
+        throw std::invalid_argument("field width in file pattern '" + pattern + "' is over the limit of " +
+                                    std::to_string(MaxPatternWidth));
+    }
     if (j >= pattern.size()) {
       out += pattern.substr(i);
       break;
     }
     const char verb = pattern[j];
-    std::string spec = pattern.substr(i, j - i);
-    char buf[64];
-    if (verb == 'd' || verb == 'v') std::snprintf(buf, sizeof buf, (spec + "llu").c_str(), static_cast<unsigned long long>(step));
-    else if (verb == 'x' || verb == 'X' || verb == 'o') std::snprintf(buf, sizeof buf, (spec + "ll" + verb).c_str(), static_cast<unsigned long long>(step));
-    else throw std::invalid_argument("unsupported verb %" + std::string(1, verb) + " in file pattern '" + pattern + "'");
-    out += buf;
+    if (verb != 'd' && verb != 'v' && verb != 'x' && verb != 'X' && verb != 'o')
+      throw std::invalid_argument("unsupported verb %" + std::string(1, verb) + " in file pattern '" + pattern + "'");
+    out += format_unsigned(step, verb, spec);
     i = j;
   }
   return out;

@@ -30,7 +30,11 @@ class StepMatcher {
   std::vector<Word> every_;
 };
 
-// Go's fmt.Sprintf(pattern, uint64) for the verbs a file pattern uses (%d, %x, %08d, %%, ...).
+// The widest field a file pattern verb may ask for (a longer one could not be a file name).
+inline constexpr size_t MaxPatternWidth = 4096;
+
+// Go's fmt.Sprintf(pattern, uint64) for the verbs a file pattern uses (%d, %x, %08d, %%, ...),
+// flags included. Throws std::invalid_argument for another verb or a width over MaxPatternWidth.
 std::string format_step_pattern(const std::string& pattern, Word step);
 bool pattern_has_verb(const std::string& pattern);
 

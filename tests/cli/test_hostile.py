@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Hostile input and faults at the command line: failed writes, crafted ELFs, bad flags, signals.
+
+Each case states what cannonball must do (README "Failure catalogue"): an `error:` line and exit
+1 with nothing left behind, or exit 130 after SIGINT/SIGTERM. CANNONBALL names the binary.
+"""
+
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_cli import CliTestCase, build_elf, exit_program  # noqa: E402
+
+CANNONBALL = os.environ.get("CANNONBALL", "")
+
+
+def has_dev_full():
+    try:
+        with open("/dev/full", "wb") as f:
+            f.write(b"x")
+            f.flush()
+    except OSError:
+        return True
+    return False
+
+
+class FailedWritesTest(CliTestCase):
+    def setUp(self):
+        super().setUp()
+        if not has_dev_full():
+            self.skipTest("/dev/full is not available")
+
+    def run_to_full(self, *args):
+        with open("/dev/full", "wb") as full:
+            return subprocess.run([CANNONBALL, *args], cwd=self.dir, stdout=full, stderr=subprocess.PIPE, timeout=60)
+
+    def test_witness_to_a_full_stdout_fails(self):
+        state = self.load()
+        result = self.run_to_full("witness", "--input", state)
+        self.assert_fails(result)
+        self.assertIn(b"cannot write the witness to stdout", result.stderr)
+
+    def test_proof_to_a_full_stdout_fails_and_leaves_no_final_state(self):
+        state = self.load()
+        result = self.run_to_full("run", "--input", state, "--output", self.path("out.bin"), "--meta", "",
+                                  "--proof-at", "=3", "--proof-fmt", "-")
+        self.assert_fails(result)
+        self.assertIn(b"to stdout", result.stderr)
+        self.assertFalse(os.path.exists(self.path("out.bin")))
+
+    def test_meta_to_a_full_stdout_fails_and_leaves_no_state(self):
+        elf = self.write("prog.elf", build_elf(exit_program()))
+        result = self.run_to_full("load-elf", "--type", "multithreaded64-5", "--path", elf,
+                                  "--out", self.path("s.bin"), "--meta", "-")
+        self.assert_fails(result)
+        self.assertIn(b"stdout", result.stderr)
+        self.assertEqual(self.entries(), ["prog.elf"])
+
+
+class LoadElfOutputsTest(CliTestCase):
+    def test_unwritable_out_leaves_no_meta(self):
+        elf = self.write("prog.elf", build_elf(exit_program()))
+        result = self.cannonball("load-elf", "--type", "multithreaded64-5", "--path", elf,
+                                 "--out", self.path("missing-dir/s.bin"), "--meta", self.path("meta.json"))
+        self.assert_fails(result)
+        self.assertEqual(self.entries(), ["prog.elf"])
+
+    def test_unwritable_meta_leaves_no_state(self):
+        elf = self.write("prog.elf", build_elf(exit_program()))
+        result = self.cannonball("load-elf", "--type", "multithreaded64-5", "--path", elf,
+                                 "--out", self.path("s.bin.gz"), "--meta", self.path("missing-dir/meta.json"))
+        self.assert_fails(result)
+        self.assertEqual(self.entries(), ["prog.elf"])
+
+    def test_existing_outputs_survive_a_failure(self):
+        elf = self.write("prog.elf", build_elf(exit_program()))
+        self.write("s.bin", b"old state")
+        result = self.cannonball("load-elf", "--type", "multithreaded64-5", "--path", elf,
+                                 "--out", self.path("s.bin"), "--meta", self.path("missing-dir/meta.json"))
+        self.assert_fails(result)
+        with open(self.path("s.bin"), "rb") as f:
+            self.assertEqual(f.read(), b"old state")
+        self.assertEqual(self.entries(), ["prog.elf", "s.bin"])
+
+
+class CraftedElfTest(CliTestCase):
+    def load_elf(self, elf):
+        path = self.write("bad.elf", elf)
+        return self.cannonball("load-elf", "--type", "multithreaded64-5", "--path", path,
+                               "--out", self.path("s.bin"), "--meta", self.path("m.json"))
+
+    def test_zero_program_header_entry_size_with_many_headers(self):
+        elf = bytearray(build_elf(exit_program()))
+        struct.pack_into(">HH", elf, 54, 0, 0xFFFF)  # e_phentsize 0, e_phnum 65535
+        start = time.monotonic()
+        result = self.load_elf(bytes(elf))
+        self.assert_fails(result)
+        self.assertIn(b"program header entry size 0", result.stderr)
+        self.assertLess(time.monotonic() - start, 10)
+        self.assertEqual(self.entries(), ["bad.elf"])
+
+    def test_memory_size_up_to_the_heap_is_over_the_limit(self):
+        elf = bytearray(build_elf(exit_program()))
+        struct.pack_into(">Q", elf, 64 + 40, 0x1000_0000_0000 - 0x20000)  # p_memsz of the one PT_LOAD
+        result = self.load_elf(bytes(elf))
+        self.assert_fails(result)
+        self.assertIn(b"limit of 1024 MiB", result.stderr)
+        self.assertNotIn(b"bad_alloc", result.stderr)
+        self.assertEqual(self.entries(), ["bad.elf"])
+
+
+class LockstepFlagsTest(CliTestCase):
+    def test_zero_root_every_and_block_budget_are_errors(self):
+        state = self.load()
+        for flag in ("--root-every", "--block-budget"):
+            result = self.cannonball("lockstep", "--input", state, flag, "0")
+            self.assert_fails(result)
+            self.assertIn(flag.encode() + b" must be at least 1", result.stderr)
+
+    def test_sigint_ends_lockstep_with_130(self):
+        # An endless loop: `b .` (beq zero, zero, -1) with a nop in its delay slot.
+        state = self.load([0x1000FFFF, 0])
+        proc = subprocess.Popen([CANNONBALL, "lockstep", "--input", state], cwd=self.dir,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        start = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+        self.assertLess(time.monotonic() - start, 1.0)
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertEqual(out, b"")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,1 @@
+"""fleet: drive the cannonball binary on a Ray cluster (verify, positions, sweep)."""
