@@ -16,6 +16,10 @@
 namespace cannonball::jit {
 
 inline constexpr unsigned MaxBlockInsns = 64;
+// Tiering: code entered fewer times than this runs in the interpreter. Translating a block costs
+// about as much as interpreting several hundred steps, so run-once start-up code is cheaper
+// interpreted.
+inline constexpr unsigned DefaultTranslateThreshold = 32;
 
 enum class InsnClass : uint8_t {
   Normal,      // runs inside a block, cannot fault

@@ -12,6 +12,7 @@ JitEngine::~JitEngine() = default;
 
 void JitEngine::clear_code() { runtime_->clear_code(); }
 void JitEngine::set_max_block_insns(unsigned max) { runtime_->set_max_block_insns(max); }
+void JitEngine::set_translate_threshold(unsigned entries) { runtime_->set_translate_threshold(entries); }
 const JitStats& JitEngine::stats() const { return runtime_->stats(); }
 
 bool JitEngine::can_run_blocks() const {

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "interp/engine.h"
+#include "jit/block_scan.h"
 #include "jit/jit_stats.h"
 
 namespace cannonball::jit {
@@ -26,6 +27,9 @@ class JitEngine final : public Engine {
   void clear_code();
   // Longest block to translate from now on (default MaxBlockInsns).
   void set_max_block_insns(unsigned max);
+  // Entries at a pc without a block before it is translated (default DefaultTranslateThreshold;
+  // 0 = translate on first sight, which tests use to run every step they can in generated code).
+  void set_translate_threshold(unsigned entries);
   const JitStats& stats() const;
 
  private:

@@ -16,6 +16,7 @@ JitRuntime::JitRuntime(Vm& vm)
     : vm_(vm),
       tlb_(TlbEntries),
       lookup_(LookupEntries),
+      heat_(LookupEntries, 0),
       zero_page_(std::make_unique<Page>()),
       emitter_(CodeCapacity) {
   ctx_.tlb = tlb_.data();
@@ -49,8 +50,9 @@ void JitRuntime::after_interpreter_step(bool was_syscall) {
   ++stats_.interp_steps;
   // A syscall may hash memory (clock_gettime records a proof of its second word), which clears
   // merkle_dirty flags and so takes fast-store permission away; a new page may shadow a TLB
-  // entry that points at the zero page.
-  if (was_syscall || vm_.state().memory.page_count() != known_page_count_)
+  // entry that points at the zero page, and a write to a page shared with a copy of the memory
+  // replaces it by a private clone (both change the memory's layout version).
+  if (was_syscall || vm_.state().memory.layout_version() != known_layout_version_)
     tlb_flush();
   else
     sync_reservation();
@@ -59,7 +61,7 @@ void JitRuntime::after_interpreter_step(bool was_syscall) {
 void JitRuntime::tlb_flush() {
   ++stats_.tlb_flushes;
   std::fill(tlb_.begin(), tlb_.end(), TlbEntry{InvalidPageIndex, nullptr, InvalidPageIndex, 0});
-  known_page_count_ = vm_.state().memory.page_count();
+  known_layout_version_ = vm_.state().memory.layout_version();
   ll_page_ = vm_.state().ll_address >> PageAddrBits;
 }
 
@@ -72,9 +74,9 @@ void JitRuntime::tlb_fill(Word page_index) noexcept {
   Page* page = vm_.state().memory.find_page_mut(page_index);
   const Word write_index = store_allowed(page_index, page) ? page_index : InvalidPageIndex;
   tlb_[page_index & (TlbEntries - 1)] = TlbEntry{page_index, page ? page : zero_page_.get(), write_index, 0};
-  // A store can allocate only the page it writes; keep the count in step so that a later
-  // interpreter step does not flush the TLB for it.
-  known_page_count_ = vm_.state().memory.page_count();
+  // A store can allocate or clone only the page it writes; keep the version in step so that a
+  // later interpreter step does not flush the TLB for it.
+  known_layout_version_ = vm_.state().memory.layout_version();
 }
 
 void JitRuntime::revoke_store(Word page_index) noexcept {
@@ -120,6 +122,11 @@ void JitRuntime::clear_code() {
 const void* JitRuntime::lookup_or_translate(Word pc) {
   LookupEntry& entry = lookup_[(pc >> 2) & (LookupEntries - 1)];
   if (entry.pc == pc) return entry.code;
+  if (uint16_t& heat = heat_[(pc >> 2) & (LookupEntries - 1)]; heat < translate_threshold_) {
+    ++heat;
+    ++stats_.cold_entries;
+    return nullptr;
+  }
   if (auto it = blocks_.find(pc); it != blocks_.end()) {
     entry = LookupEntry{pc, it->second.code};
     return entry.code;
@@ -130,8 +137,10 @@ const void* JitRuntime::lookup_or_translate(Word pc) {
   if (emitter_.remaining() < MinFreeCode) clear_code();
   const void* code = emitter_.emit_block(plan);
   const Word page_index = pc >> PageAddrBits;
-  memory.find_page_mut(page_index)->has_code = true;
-  revoke_store(page_index);
+  // Only a page this memory holds alone may carry has_code (a shared page is cloned first), and
+  // the TLB slot is refilled since the clone replaced the page it pointed at.
+  if (Page* page = memory.own_page(page_index)) page->has_code = true;
+  tlb_fill(page_index);
   blocks_[pc] = BlockInfo{code, page_index};
   // Link this block's direct exits to targets that exist, and every cell aiming at this block.
   for (const Emitter::ChainCell& chain : emitter_.last_chains()) {

@@ -6,7 +6,8 @@
 // valid code under it. clear() runs only from C++ between entries into generated code. Pages
 // never move or die while a Memory lives, so TLB entries stay valid within one advance(); they
 // are flushed at each advance() entry, after an interpreter syscall step, and whenever the
-// interpreter allocated a page (a TLB entry may point at the zero page for a then-absent page).
+// interpreter allocated a page (a TLB entry may point at the zero page for a then-absent page) or
+// replaced a copy-on-write shared page by its clone (Memory::layout_version).
 #pragma once
 
 #include <memory>
@@ -31,6 +32,9 @@ class JitRuntime {
   Vm& vm() { return vm_; }
   // Longest block to translate (tests use 1 so that single-step cases run as one-step blocks).
   void set_max_block_insns(unsigned max) { max_block_insns_ = max; }
+  // Tiering: a pc is translated only after `entries` earlier attempts to enter generated code at
+  // it found no block (those steps run in the interpreter); 0 translates on first sight.
+  void set_translate_threshold(unsigned entries) { translate_threshold_ = entries; }
   JitStats& stats() { return stats_; }
 
   // Called at each advance() entry: (re)installs the code-write hook, flushes the TLB.
@@ -61,9 +65,13 @@ class JitRuntime {
 
   Vm& vm_;
   unsigned max_block_insns_ = MaxBlockInsns;
+  unsigned translate_threshold_ = DefaultTranslateThreshold;
   JitContext ctx_{};
   std::vector<TlbEntry> tlb_;
   std::vector<LookupEntry> lookup_;
+  // Entry attempts per lookup slot (pc hash, like the lookup table). Collisions only make a pc
+  // hot sooner, which costs speed, never exactness: any step may run in either engine.
+  std::vector<uint16_t> heat_;
   std::unique_ptr<Page> zero_page_;
   Emitter emitter_;
   std::unordered_map<Word, BlockInfo> blocks_;
@@ -73,7 +81,7 @@ class JitRuntime {
     const void* stub;
   };
   std::unordered_map<Word, std::vector<Link>> links_;  // target pc -> chain cells aiming at it
-  size_t known_page_count_ = 0;
+  uint64_t known_layout_version_ = 0;
   Word ll_page_ = 0;  // page of state.ll_address when the TLB permissions were last checked
   JitStats stats_;
 };

@@ -12,6 +12,7 @@ struct JitStats {
   Word block_entries = 0;  // entries from C++ into generated code
   Word jit_steps = 0;      // steps run by generated code
   Word interp_steps = 0;   // steps the engine left to the interpreter
+  Word cold_entries = 0;   // entries declined because the pc was not hot yet (tiering)
   Word tlb_flushes = 0;    // whole-TLB flushes
   Word tlb_fills = 0;      // TLB slot fills (misses and store slow paths)
 };

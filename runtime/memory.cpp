@@ -77,42 +77,92 @@ Memory::Memory() = default;
 
 Memory::Memory(const Memory& other) { *this = other; }
 
+// Clean pages are shared; a page with unflushed writes is copied, since a shared page must be
+// merkle-clean (its `nodes_` entry is then current in both memories).
 Memory& Memory::operator=(const Memory& other) {
   if (this == &other) return *this;
   pages_.clear();
   cache_ = {};
   dirty_pages_.clear();
   nodes_ = other.nodes_;
+  pages_.reserve(other.pages_.size());
   for (const auto& [index, page] : other.pages_) {
-    auto copy = std::make_unique<Page>(*page);
-    copy->has_code = false;
-    if (copy->merkle_dirty) dirty_pages_.push_back(copy.get());
+    if (!page->merkle_dirty) {
+      pages_.emplace(index, page);
+      continue;
+    }
+    auto copy = std::make_shared<Page>();
+    std::memcpy(copy->bytes, page->bytes, PageSize);
+    copy->index = index;
+    copy->merkle_dirty = true;
+    dirty_pages_.push_back(copy.get());
     pages_.emplace(index, std::move(copy));
   }
   code_write_hook_ = nullptr;
   code_write_ctx_ = nullptr;
+  ++layout_version_;
   return *this;
+}
+
+size_t Memory::pages_shared_with(const Memory& other) const {
+  size_t shared = 0;
+  for (const auto& [index, page] : pages_) {
+    auto it = other.pages_.find(index);
+    if (it != other.pages_.end() && it->second == page) ++shared;
+  }
+  return shared;
+}
+
+// Replaces a shared page by a private copy of its bytes. Only the bytes and the index are read:
+// the other holders' `has_code` is theirs. The clone is as clean as the shared page was; when a
+// JIT is attached it is marked as holding code, so the first write calls the code-write hook,
+// because this memory's JIT may have translated the page before it was shared.
+Page& Memory::clone_shared(std::shared_ptr<Page>& slot) {
+  auto copy = std::make_shared<Page>();
+  std::memcpy(copy->bytes, slot->bytes, PageSize);
+  copy->index = slot->index;
+  copy->has_code = code_write_hook_ != nullptr;
+  slot = std::move(copy);
+  ++layout_version_;
+  CacheEntry& entry = cache_[slot->index & (CacheSize - 1)];
+  entry = CacheEntry{slot->index, slot.get(), &slot};
+  return *slot;
+}
+
+Page& Memory::page_for_write_slow(Word page_index) {
+  auto it = pages_.find(page_index);
+  if (it == pages_.end()) return allocate_page(page_index);
+  if (!held_alone(it->second)) return clone_shared(it->second);
+  CacheEntry& entry = cache_[page_index & (CacheSize - 1)];
+  entry = CacheEntry{page_index, it->second.get(), &it->second};
+  return *it->second;
+}
+
+Page* Memory::own_page(Word page_index) {
+  auto it = pages_.find(page_index);
+  if (it == pages_.end()) return nullptr;
+  if (!held_alone(it->second)) return &clone_shared(it->second);
+  return it->second.get();
 }
 
 const Page* Memory::find_page_slow(Word page_index) const {
   auto it = pages_.find(page_index);
   if (it == pages_.end()) return nullptr;
   CacheEntry& entry = cache_[page_index & (CacheSize - 1)];
-  entry.index = page_index;
-  entry.page = it->second.get();
+  entry = CacheEntry{page_index, it->second.get(), const_cast<std::shared_ptr<Page>*>(&it->second)};
   return entry.page;
 }
 
 Page& Memory::allocate_page(Word page_index) {
-  if (const Page* existing = find_page(page_index)) return *const_cast<Page*>(existing);
-  auto page = std::make_unique<Page>();
+  if (Page* existing = own_page(page_index)) return *existing;
+  auto page = std::make_shared<Page>();
   page->index = page_index;
-  Page* raw = page.get();
-  pages_.emplace(page_index, std::move(page));
+  auto [it, inserted] = pages_.emplace(page_index, std::move(page));
+  Page* raw = it->second.get();
   mark_dirty(*raw);
+  ++layout_version_;
   CacheEntry& entry = cache_[page_index & (CacheSize - 1)];
-  entry.index = page_index;
-  entry.page = raw;
+  entry = CacheEntry{page_index, raw, &it->second};
   return *raw;
 }
 

@@ -8,9 +8,15 @@
 //  - `nodes_` holds a hash for every tree node at depth <= PageDepth whose subtree contains an
 //    allocated page and is up to date for all pages not in `dirty_pages_`; absent nodes hash to
 //    the zero hash of their height;
-//  - nothing is hashed on the write path: roots and proofs flush the dirty pages on demand.
+//  - nothing is hashed on the write path: roots and proofs flush the dirty pages on demand;
+//  - copies share pages copy-on-write: a page held by more than one Memory is merkle-clean and
+//    immutable; the first write through any holder clones it (`page_for_write`), and the JIT makes
+//    a page private (`own_page`) before marking it as holding code, so `has_code` is only ever
+//    relied on for pages one Memory holds alone. `layout_version()` changes whenever a page is
+//    allocated or replaced by its clone, so a cache of page pointers knows when to refresh.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -70,12 +76,17 @@ class Memory {
   Page* find_page_mut(Word page_index) { return const_cast<Page*>(find_page(page_index)); }
   Page& page_for_write(Word page_index) {
     CacheEntry& entry = cache_[page_index & (CacheSize - 1)];
-    Page* page = (entry.index == page_index && entry.page) ? entry.page : &allocate_page(page_index);
+    Page* page = (entry.index == page_index && entry.slot && held_alone(*entry.slot)) ? entry.page
+                                                                                         : &page_for_write_slow(page_index);
     if (!page->merkle_dirty) mark_dirty(*page);
     if (page->has_code && code_write_hook_) code_write_hook_(code_write_ctx_, *page);
     return *page;
   }
+  // The page, allocated if absent, held by this Memory alone (a shared page is cloned; the clone
+  // keeps the contents and the merkle state, so it is not marked dirty).
   Page& allocate_page(Word page_index);
+  // The existing page held by this Memory alone (cloned if shared), or null if absent.
+  Page* own_page(Word page_index);
   // Marks a page changed through a raw pointer (the JIT's store path uses this once per page).
   void mark_dirty(Page& page) {
     page.merkle_dirty = true;
@@ -91,6 +102,12 @@ class Memory {
   void* code_write_ctx() const { return code_write_ctx_; }
 
   size_t page_count() const { return pages_.size(); }
+  // Changes whenever a page is allocated or a shared page is replaced by a private clone.
+  uint64_t layout_version() const { return layout_version_; }
+  // How many of this memory's pages are the very same page objects `other` holds (shared).
+  size_t pages_shared_with(const Memory& other) const;
+  // Cached merkle nodes above the pages (for memory accounting).
+  size_t merkle_node_count() const { return nodes_.size(); }
   std::vector<Word> sorted_page_indices() const;
   // Copies `size` bytes into memory starting at `addr` (allocating pages), for loaders.
   void write_bytes(Word addr, const uint8_t* data, size_t size);
@@ -111,18 +128,29 @@ class Memory {
   struct CacheEntry {
     Word index = 0;
     Page* page = nullptr;
+    std::shared_ptr<Page>* slot = nullptr;  // the page table's entry (nodes never move)
   };
+  // Whether no other Memory holds the page. The acquire fence orders this Memory's coming writes
+  // after everything another holder did before letting go of it.
+  static bool held_alone(const std::shared_ptr<Page>& slot) {
+    if (slot.use_count() != 1) return false;
+    std::atomic_thread_fence(std::memory_order_acquire);
+    return true;
+  }
   const Page* find_page_slow(Word page_index) const;
+  Page& page_for_write_slow(Word page_index);
+  Page& clone_shared(std::shared_ptr<Page>& slot);
   void flush_dirty_pages();
   Hash32 node_hash(Word gindex, unsigned height) const;
   const Hash32& node_ref(Word gindex, unsigned height) const;
 
-  std::unordered_map<Word, std::unique_ptr<Page>> pages_;
+  std::unordered_map<Word, std::shared_ptr<Page>> pages_;
   mutable std::array<CacheEntry, CacheSize> cache_{};
   std::vector<Page*> dirty_pages_;
   std::unordered_map<Word, Hash32> nodes_;  // generalized index (depth <= PageDepth) -> hash
   CodeWriteHook code_write_hook_ = nullptr;
   void* code_write_ctx_ = nullptr;
+  uint64_t layout_version_ = 0;
 };
 
 // Verifies a 1920-byte proof for `addr` against `root` (spec §3 "Verification").

@@ -17,6 +17,7 @@ PACKAGES=(
   gcc-mips64-linux-gnuabi64 binutils-mips64-linux-gnuabi64 qemu-user
   valgrind hyperfine strace
   libisal-dev  # parallel multi-member gzip state files (runtime/gzip_members.cpp)
+  libcpp-httplib-dev
   clang-16 libfuzzer-16-dev libclang-rt-16-dev  # the libFuzzer targets (tools/fuzz.sh)
 )
 
@@ -80,6 +81,8 @@ if [ -x tools/difftest/build-go125-guests.sh ]; then
   log "building the Go 1.25 guest corpus for the differential tests in build/guests-go125/"
   tools/difftest/build-go125-guests.sh build/guests-go125
 fi
+log "building op-program v1.19.0 (client, host, capture tool) and the tiny capture in build/opprogram/"
+tools/opprogram/capture tiny
 log "installing Ray for tools/fleet into build/fleet-venv/"
 tools/fleet/setup-venv.sh build/fleet-venv
 log "ready"

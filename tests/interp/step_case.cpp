@@ -45,6 +45,7 @@ class JitExecutor final : public Executor {
     if (environment.output) vm_.set_output(std::move(environment.output));
     vm_.set_stop_conditions(environment.stop);
     engine_.set_max_block_insns(1);
+    engine_.set_translate_threshold(0);
   }
   // An exited state has no step to advance over (advance() returns at once, as Vm::run does);
   // its post-check is the interpreter's step.

@@ -45,6 +45,7 @@ std::string run_both(const State& state, Word steps, Word chunk = 0) {
   Vm vm_a(a);
   Vm vm_b(b);
   jit::JitEngine engine(vm_a);
+  engine.set_translate_threshold(0);
   Word done = 0;
   while (done < steps) {
     const Word n = chunk ? std::min(chunk, steps - done) : steps;
@@ -69,6 +70,7 @@ TEST(JitEngine, StoreRewritingTheNextInstructionInTheSameBlockTakesEffect) {
   State a = state;
   Vm vm(a);
   jit::JitEngine engine(vm);
+  engine.set_translate_threshold(0);
   engine.advance(40);
   EXPECT_EQ(a.left_stack[0].regs[3], 7u);
   EXPECT_GT(engine.stats().blocks_invalidated, 0u);
@@ -115,6 +117,7 @@ TEST(JitEngine, DivisionByZeroInsideABlockRaisesAtTheExactStep) {
   State a = state;
   Vm vm(a);
   jit::JitEngine engine(vm);
+  engine.set_translate_threshold(0);
   const RunResult r = engine.advance(10);
   ASSERT_TRUE(r.exception.has_value());
   EXPECT_EQ(r.exception->kind, ExceptionKind::DivideByZero);
@@ -145,6 +148,7 @@ TEST(JitEngine, ClearingTheCodeCacheBetweenRunsKeepsResultsExact) {
   Vm vm_a(a);
   Vm vm_b(b);
   jit::JitEngine engine(vm_a);
+  engine.set_translate_threshold(0);
   for (int round = 0; round < 50; ++round) {
     ASSERT_EQ(engine.advance(37).steps, vm_b.run(37).steps);
     ASSERT_EQ(jit::diff_states(a, b, true), "") << "round " << round;
@@ -162,6 +166,7 @@ TEST(JitEngine, NoMappingIsWritableAndExecutable) {
   State state = make_state(program);
   Vm vm(state);
   jit::JitEngine engine(vm);
+  engine.set_translate_threshold(0);
   ASSERT_FALSE(engine.advance(10'000).exception);
   ASSERT_GT(engine.stats().jit_steps, 0u);
   std::ifstream maps("/proc/self/maps");
@@ -174,6 +179,24 @@ TEST(JitEngine, NoMappingIsWritableAndExecutable) {
     EXPECT_FALSE(perms[1] == 'w' && perms[2] == 'x') << line;
   }
   EXPECT_GT(executable, 0);
+}
+
+
+// Tiering: a loop runs in the interpreter until its head has been entered DefaultTranslateThreshold
+// times, then in generated code; the state stays exact at every budget on the way.
+TEST(JitEngine, ColdCodeRunsInTheInterpreterUntilItIsHot) {
+  const std::vector<uint32_t> program = {i_type(Op::addiu, 1, 1, 1), i_type(Op::sw, 0, 1, 0x0100),
+                                         i_type(Op::bne, 1, 0, 0xFFFD), Nop, LoopForever, Nop};
+  EXPECT_EQ(run_both(make_state(program), 5000, 7), "");
+  State state = make_state(program);
+  Vm vm(state);
+  jit::JitEngine engine(vm);
+  ASSERT_FALSE(engine.advance(5000).exception);
+  // While cold, every interpreted step outside a delay slot is an entry attempt: addiu, sw and bne
+  // each count up to the threshold; the loop head gets there first and its block covers the rest.
+  EXPECT_EQ(engine.stats().cold_entries, 3 * jit::DefaultTranslateThreshold);
+  EXPECT_EQ(engine.stats().blocks_translated, 1u);
+  EXPECT_GT(engine.stats().jit_steps, 4000u);
 }
 
 }  // namespace

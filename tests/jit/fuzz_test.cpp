@@ -180,6 +180,10 @@ std::string run_case(Word seed, FuzzTotals& totals) {
   std::mt19937_64 mode_rng(seed * 0x9E37'79B9'7F4A'7C15ull + 7);
   const bool observed = mode_rng() % 4 == 0;
   const bool churn = mode_rng() % 8 == 0;
+  // Tiering: mostly translate on first sight (the most generated code), sometimes only after a
+  // few entries, so that the same code runs interpreted first and translated later.
+  static constexpr unsigned Thresholds[] = {0, 0, 0, 1, 3, jit::DefaultTranslateThreshold};
+  engine.set_translate_threshold(Thresholds[mode_rng() % 6]);
   RecordingObserver jit_log, interp_log;
   if (observed) {
     jit_vm.set_observer(&jit_log);

@@ -5,6 +5,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "runtime/keccak.h"
 #include "runtime/memory.h"
@@ -364,6 +365,116 @@ TEST(Memory, CopyEqualsOriginalAndIsIndependent) {
   original.write_word(pages[2] << PageAddrBits, 0xBEEF);
   EXPECT_EQ(assigned.merkle_root(), before);
   EXPECT_EQ(assigned.read_word(pages[2] << PageAddrBits), model[pages[2] << PageAddrBits]);
+}
+
+TEST(Memory, CopyOfCleanMemorySharesEveryPageAndWritesCloneOnlyTheirPage) {
+  std::mt19937_64 rng(31);
+  Memory original;
+  WordModel model;
+  const auto pages = random_page_indices(rng, 6);
+  fill_random(rng, original, model, pages, 3);
+  const Hash32 root = original.merkle_root();  // flushed: every page is clean
+  Memory copy(original);
+  EXPECT_EQ(copy.pages_shared_with(original), pages.size());
+  EXPECT_EQ(original.pages_shared_with(copy), pages.size());
+
+  WordModel copy_model = model;
+  const uint64_t version = copy.layout_version();
+  write_both(copy, copy_model, pages[1] << PageAddrBits, 0xC0FFEE);
+  EXPECT_NE(copy.layout_version(), version);
+  EXPECT_EQ(copy.pages_shared_with(original), pages.size() - 1);
+  // A second write to the now private page clones nothing more.
+  const uint64_t after_clone = copy.layout_version();
+  write_both(copy, copy_model, (pages[1] << PageAddrBits) + 8, 0xDECAF);
+  EXPECT_EQ(copy.layout_version(), after_clone);
+  EXPECT_EQ(copy.pages_shared_with(original), pages.size() - 1);
+
+  EXPECT_EQ(original.merkle_root(), root);
+  EXPECT_EQ(original.merkle_root(), naive_root(model));
+  EXPECT_EQ(copy.merkle_root(), naive_root(copy_model));
+  expect_proofs_verify(copy, copy_model);
+  expect_proofs_verify(original, model);
+
+  // The original writing a page the copy still shares clones it on its side too.
+  write_both(original, model, pages[2] << PageAddrBits, 0xABC);
+  EXPECT_EQ(copy.read_word(pages[2] << PageAddrBits), copy_model[pages[2] << PageAddrBits]);
+  EXPECT_EQ(copy.pages_shared_with(original), pages.size() - 2);
+  EXPECT_EQ(original.merkle_root(), naive_root(model));
+  EXPECT_EQ(copy.merkle_root(), naive_root(copy_model));
+}
+
+TEST(Memory, PagesWithUnflushedWritesAreCopiedNotShared) {
+  std::mt19937_64 rng(32);
+  Memory original;
+  WordModel model;
+  const auto pages = random_page_indices(rng, 4);
+  fill_random(rng, original, model, pages, 2);
+  original.merkle_root();
+  write_both(original, model, pages[0] << PageAddrBits, 77);  // pages[0] is dirty again
+  Memory copy(original);
+  EXPECT_EQ(copy.pages_shared_with(original), pages.size() - 1);
+  EXPECT_EQ(copy.merkle_root(), naive_root(model));
+  EXPECT_EQ(original.merkle_root(), naive_root(model));
+}
+
+TEST(Memory, OwnPageMakesASharedPagePrivateWithoutChangingTheRoot) {
+  Memory original;
+  original.write_word(0x5000, 9);
+  const Hash32 root = original.merkle_root();
+  Memory copy(original);
+  ASSERT_EQ(copy.pages_shared_with(original), 1u);
+  Page* page = copy.own_page(0x5);
+  ASSERT_NE(page, nullptr);
+  EXPECT_NE(page, original.find_page(0x5));
+  EXPECT_EQ(copy.pages_shared_with(original), 0u);
+  EXPECT_FALSE(page->merkle_dirty);
+  EXPECT_EQ(copy.merkle_root(), root);
+  EXPECT_EQ(copy.own_page(0x5), page);  // already private
+  EXPECT_EQ(copy.own_page(0x6), nullptr);
+}
+
+TEST(Memory, SharedPageCallsTheCodeWriteHookOnItsFirstWrite) {
+  // A JIT may have translated a page before a copy shared it, so the clone made by the first
+  // write must reach the hook of the memory that writes.
+  Memory original;
+  original.write_word(0x7000, 1);
+  original.merkle_root();
+  Memory copy(original);
+  int calls = 0;
+  copy.set_code_write_hook([](void* ctx, Page& page) { ++*static_cast<int*>(ctx); page.has_code = false; }, &calls);
+  copy.write_word(0x7008, 2);
+  EXPECT_EQ(calls, 1);
+  copy.write_word(0x7010, 3);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(Memory, CopiesOfOneCheckpointWrittenOnManyThreadsStayIndependent) {
+  std::mt19937_64 rng(33);
+  Memory checkpoint;
+  WordModel model;
+  const auto pages = random_page_indices(rng, 8);
+  fill_random(rng, checkpoint, model, pages, 4);
+  const Hash32 root = checkpoint.merkle_root();
+  constexpr int Threads = 4;
+  std::vector<Hash32> roots(Threads), expected(Threads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < Threads; ++t) {
+    workers.emplace_back([&, t] {
+      std::mt19937_64 local(100 + t);
+      for (int round = 0; round < 20; ++round) {
+        Memory copy(checkpoint);
+        WordModel local_model = model;
+        fill_random(local, copy, local_model, {pages[static_cast<size_t>(round) % pages.size()], pages[0]}, 3);
+        roots[t] = copy.merkle_root();
+        expected[t] = naive_root(local_model);
+        if (roots[t] != expected[t]) return;
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  for (int t = 0; t < Threads; ++t) EXPECT_EQ(roots[t], expected[t]) << "thread " << t;
+  EXPECT_EQ(checkpoint.merkle_root(), root);
+  EXPECT_EQ(checkpoint.merkle_root(), naive_root(model));
 }
 
 TEST(Memory, EqualityComparesContentsAndPageSet) {

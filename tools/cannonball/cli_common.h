@@ -53,5 +53,6 @@ int witness_main(int argc, char** argv);
 int run_main(int argc, char** argv);
 int disasm_main(int argc, char** argv);
 int lockstep_main(int argc, char** argv);
+int serve_main(int argc, char** argv);  // tools/serve
 
 }  // namespace cannonball

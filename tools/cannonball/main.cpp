@@ -21,7 +21,8 @@ void print_usage(FILE* out) {
       "  witness    print the witness and state hash of a state file\n"
       "  run        run a state, writing proofs, snapshots and the final state\n"
       "  disasm     disassemble guest code from an ELF or state file\n"
-      "  lockstep   run the JIT and the interpreter side by side, comparing the full state\n\n"
+      "  lockstep   run the JIT and the interpreter side by side, comparing the full state\n"
+      "  serve      trace a state once, then serve hashes, proofs and positions over HTTP\n\n"
       "run `cannonball <command> --help` for a command's options.\n",
       out);
 }
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
     if (command == "run") return cannonball::run_main(argc - 1, argv + 1);
     if (command == "disasm") return cannonball::disasm_main(argc - 1, argv + 1);
     if (command == "lockstep") return cannonball::lockstep_main(argc - 1, argv + 1);
+    if (command == "serve") return cannonball::serve_main(argc - 1, argv + 1);
     if (command == "--help" || command == "-h" || command == "help") {
       print_usage(stdout);
       return 0;

@@ -53,7 +53,9 @@ def parse_args(argv):
         p.add_argument("--fast-engine", default="jit", help="engine of the checkpoint pass")
         p.add_argument("--engine", default="interp", help="engine that re-executes (the canonical interpreter)")
         p.add_argument("--checkpoints", help="reuse the checkpoint pass in this directory (its manifest.json)")
-        p.add_argument("--raw-snapshots", action="store_true", help="uncompressed .bin checkpoints")
+        p.add_argument("--gzip-snapshots", action="store_true",
+                       help="gzip the checkpoints (smaller to move, but compressing costs the JIT pass most of "
+                            "its time)")
         if name == "verify":
             p.add_argument("--no-bisect", action="store_true", help="only name the bad segments")
         else:
@@ -95,7 +97,7 @@ def checkpoint_pass(args, workdir: str) -> dict:
     if not os.path.exists(args.input):
         raise UsageError("cannot open input state %s" % args.input)
     return checkpoints.make(args.cannonball, args.input, args.interval, args.fast_engine, workdir, forwarded_env(),
-                            compress=not args.raw_snapshots)
+                            compress=args.gzip_snapshots)
 
 
 def segments_of(manifest: dict) -> list[dict]:
@@ -144,6 +146,7 @@ def cmd_verify(args, workdir: str) -> tuple[int, dict, str]:
         rows.append({**{k: s[k] for k in ("index", "start", "end", "start_hash", "claimed_end")},
                      "end_step": r.get("result", {}).get("step"), "canonical_end": r.get("end_key"),
                      "status": status, "error": r.get("error"), "vm_seconds": r.get("vm_seconds"),
+                     "vm_cpu_seconds": r.get("vm_cpu_seconds"),
                      "task_seconds": r.get("task_seconds"), "fetch_seconds": r.get("fetch_seconds"),
                      "node": r.get("node"), "pid": r.get("pid")})
     verdict = "diverged" if bad else ("error" if errors else "ok")
@@ -178,6 +181,7 @@ def cmd_verify(args, workdir: str) -> tuple[int, dict, str]:
         "timing": {"checkpoint_pass_seconds": manifest["pass_seconds"], "hash_seconds": manifest["hash_seconds"],
                    "driver_pass_seconds": t_pass, "verify_seconds": t_verify, "bisect_seconds": t_bisect,
                    "segment_vm_seconds": sum(r["vm_seconds"] or 0 for r in rows),
+                   "segment_vm_cpu_seconds": sum(r["vm_cpu_seconds"] or 0 for r in rows),
                    "steps": (manifest["final"].get("step") or 0) - manifest["checkpoints"][0]["step"]},
         "workdir": workdir, "data": args.data,
     }

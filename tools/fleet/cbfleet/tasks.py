@@ -92,7 +92,8 @@ def segment_task(binary_blob, start_blob, start_step: int, end_step, claimed_sta
             start = vm.witness(binary, start_path)
             out["start_hash_ok"] = start["witnessHash"] == claimed_start and start["step"] == start_step
             res = vm.run_to(binary, start_path, engine, end_step, os.path.join(scratch, "end.bin"), env)
-            out.update(result=res, vm_seconds=res["seconds"], fetch_seconds=fetched - began)
+            out.update(result=res, vm_seconds=res["seconds"], vm_cpu_seconds=res["cpu_seconds"],
+                       fetch_seconds=fetched - began)
             out["end_key"] = vm.outcome_key(res)
             out["match"] = out["start_hash_ok"] and out["end_key"] == claimed_end
     except vm.CannonballError as e:

@@ -63,16 +63,15 @@ def run_to(binary: str, state_path: str, engine: str, stop_at: int | None, outpu
     if stop_at is not None:
         argv += ["--stop-at", "=%d" % stop_at]
     argv += extra or []
-    start = time.monotonic()
-    proc = call(argv, env)
-    seconds = time.monotonic() - start
+    measured = call_measured(argv, env, None)
+    proc, seconds, cpu = measured["completed"], measured["seconds"], measured["cpu_seconds"]
     if proc.returncode == 2:
-        return {"ok": False, "exception": error_text(proc), "seconds": seconds}
+        return {"ok": False, "exception": error_text(proc), "seconds": seconds, "cpu_seconds": cpu}
     if proc.returncode != 0:
         raise CannonballError("run (%s) %s: %s" % (engine, os.path.basename(state_path), error_text(proc)))
     w = witness(binary, output)
     return {"ok": True, "hash": w["witnessHash"], "step": w["step"], "exited": w["exited"],
-            "exit_code": w["exitCode"], "seconds": seconds}
+            "exit_code": w["exitCode"], "seconds": seconds, "cpu_seconds": cpu}
 
 
 def outcome_key(result: dict) -> str:
@@ -108,4 +107,5 @@ def call_measured(argv: list[str], env: dict | None, timeout: float | None, cwd:
         err.seek(0)
         completed = subprocess.CompletedProcess(argv, proc.returncode, out.read().decode(errors="replace"),
                                                 err.read().decode(errors="replace"))
-    return {"returncode": proc.returncode, "seconds": seconds, "max_rss_kib": usage.ru_maxrss, "completed": completed}
+    return {"returncode": proc.returncode, "seconds": seconds, "max_rss_kib": usage.ru_maxrss,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime, "completed": completed}

@@ -187,7 +187,8 @@ class FleetTest(unittest.TestCase):
     def test_positions(self):
         steps = [0, 5_000_001, 17_000_000, 31_000_000, 40_000_000]
         s = self.fleet("positions", "--input", self.small, "--interval", "8000000", "--steps",
-                       ",".join(map(str, steps)), "--workdir", self.workdir("pos"), "--proofs")
+                       ",".join(map(str, steps)), "--workdir", self.workdir("pos"), "--proofs",
+                       "--ship-binary")  # the workers run a copy sent through the object store
         rows = {r["step"]: r for r in s["positions"]}
         self.assertEqual(sorted(rows), steps)
         for step in (5_000_001, 17_000_000):

@@ -1,0 +1,110 @@
+// The JIT on memories that share pages copy-on-write with checkpoints (Memory's copy): a store to
+// a shared code page must still invalidate this JIT's blocks; checkpoints taken while a JIT runs
+// stay untouched; fresh JITs started from those checkpoints on several threads at once agree with
+// the interpreter started from the same checkpoints.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "interp/instruction_table.h"
+#include "interp/vm.h"
+#include "jit/jit_engine.h"
+#include "jit/state_diff.h"
+#include "runtime/elf_loader.h"
+#include "runtime/state_file.h"
+
+namespace cannonball {
+namespace {
+
+constexpr Word Code = 0x10000;
+
+uint32_t i_type(Op op, unsigned rs, unsigned rt, uint16_t imm) { return encode(op, (rs << 21) | (rt << 16) | imm); }
+const uint32_t LoopForever = i_type(Op::beq, 0, 0, 0xFFFF);
+
+TEST(JitCopyOnWrite, StoreToACodePageSharedWithACheckpointInvalidatesTheBlocks) {
+  // sw $2, 12($1); nop; nop; addiu $3, $0, 1; loop. The thread first runs from +12 so the block
+  // there is translated, then a checkpoint shares the page, then the sw rewrites the addiu.
+  State live;
+  std::vector<uint32_t> program = {i_type(Op::sw, 1, 2, 12), 0, 0, i_type(Op::addiu, 0, 3, 1), LoopForever, 0};
+  std::vector<uint8_t> bytes(program.size() * 4);
+  for (size_t i = 0; i < program.size(); ++i) store_be32(bytes.data() + 4 * i, program[i]);
+  live.memory.write_bytes(Code, bytes.data(), bytes.size());
+  Thread thread;
+  thread.pc = Code + 12;
+  thread.next_pc = Code + 16;
+  thread.regs[1] = Code;
+  thread.regs[2] = i_type(Op::addiu, 0, 3, 7);
+  live.left_stack.push_back(thread);
+  live.next_thread_id = 1;
+  Vm vm(live);
+  jit::JitEngine engine(vm);
+  ASSERT_EQ(engine.advance(10, false).steps, 10u);
+  ASSERT_EQ(live.left_stack[0].regs[3], 1u);
+
+  live.memory.merkle_root();
+  State checkpoint = live;
+  ASSERT_EQ(checkpoint.memory.pages_shared_with(live.memory), 1u);
+  const Hash32 checkpoint_hash = state_hash(encode_witness(checkpoint));
+
+  live.left_stack[0].pc = Code;
+  live.left_stack[0].next_pc = Code + 4;
+  live.left_stack[0].regs[3] = 0;
+  State interp = live;
+  Vm interp_vm(interp);
+  ASSERT_EQ(engine.advance(40, false).steps, 40u);
+  ASSERT_EQ(interp_vm.run(40).steps, 40u);
+  EXPECT_EQ(live.left_stack[0].regs[3], 7u);
+  EXPECT_EQ(jit::diff_states(live, interp, true), "");
+  EXPECT_GT(engine.stats().blocks_invalidated, 0u);
+  EXPECT_EQ(checkpoint.memory.read_u32(Code + 12), program[3]);
+  EXPECT_EQ(state_hash(encode_witness(checkpoint)), checkpoint_hash);
+}
+
+TEST(JitCopyOnWrite, RunsFromCheckpointsOnManyThreadsMatchTheInterpreter) {
+  const std::string path = std::string(CANNONBALL_JIT_GUESTS) + "/alloc.elf";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << path << " (build the guests first)";
+  State live = load_elf(read_file_maybe_gz(path));
+  Vm vm(live);
+  jit::JitEngine engine(vm);
+  constexpr Word Interval = 3'000'000;
+  constexpr Word QuerySteps = 2'500'000;
+  std::vector<State> checkpoints;
+  std::vector<Hash32> hashes;
+  while (checkpoints.size() < 6 && !live.exited) {
+    const RunResult r = engine.advance(Interval, false);
+    ASSERT_FALSE(r.exception.has_value());
+    live.memory.merkle_root();
+    checkpoints.push_back(live);
+    hashes.push_back(state_hash(encode_witness(checkpoints.back())));
+  }
+  ASSERT_GE(checkpoints.size(), 2u);
+
+  std::vector<std::string> diffs(checkpoints.size());
+  std::vector<std::thread> workers;
+  for (size_t i = 0; i < checkpoints.size(); ++i) {
+    workers.emplace_back([&, i] {
+      State a = checkpoints[i];
+      State b = checkpoints[i];
+      Vm vm_a(a);
+      Vm vm_b(b);
+      jit::JitEngine query(vm_a);
+      const RunResult ra = query.advance(QuerySteps, false);
+      const RunResult rb = vm_b.run(QuerySteps);
+      if (ra.steps != rb.steps || ra.exception.has_value() != rb.exception.has_value())
+        diffs[i] = "step counts or exceptions differ";
+      else
+        diffs[i] = jit::diff_states(a, b, true);
+    });
+  }
+  // The live run goes on meanwhile, writing pages it shares with the checkpoints.
+  engine.advance(Interval, false);
+  for (auto& w : workers) w.join();
+  for (size_t i = 0; i < checkpoints.size(); ++i) {
+    EXPECT_EQ(diffs[i], "") << "checkpoint " << i;
+    EXPECT_EQ(state_hash(encode_witness(checkpoints[i])), hashes[i]) << "checkpoint " << i;
+  }
+}
+
+}  // namespace
+}  // namespace cannonball
