@@ -48,7 +48,7 @@ std::string run_both(const State& state, Word steps, Word chunk = 0) {
   Word done = 0;
   while (done < steps) {
     const Word n = chunk ? std::min(chunk, steps - done) : steps;
-    const RunResult ra = engine.advance(n, false);
+    const RunResult ra = engine.advance(n);
     const RunResult rb = vm_b.run(n);
     if (ra.steps != rb.steps) return "step counts differ";
     if (ra.exception.has_value() != rb.exception.has_value()) return "exception presence differs";
@@ -69,7 +69,7 @@ TEST(JitEngine, StoreRewritingTheNextInstructionInTheSameBlockTakesEffect) {
   State a = state;
   Vm vm(a);
   jit::JitEngine engine(vm);
-  engine.advance(40, false);
+  engine.advance(40);
   EXPECT_EQ(a.left_stack[0].regs[3], 7u);
   EXPECT_GT(engine.stats().blocks_invalidated, 0u);
 }
@@ -115,7 +115,7 @@ TEST(JitEngine, DivisionByZeroInsideABlockRaisesAtTheExactStep) {
   State a = state;
   Vm vm(a);
   jit::JitEngine engine(vm);
-  const RunResult r = engine.advance(10, false);
+  const RunResult r = engine.advance(10);
   ASSERT_TRUE(r.exception.has_value());
   EXPECT_EQ(r.exception->kind, ExceptionKind::DivideByZero);
   EXPECT_EQ(r.steps, 2u);
@@ -146,7 +146,7 @@ TEST(JitEngine, ClearingTheCodeCacheBetweenRunsKeepsResultsExact) {
   Vm vm_b(b);
   jit::JitEngine engine(vm_a);
   for (int round = 0; round < 50; ++round) {
-    ASSERT_EQ(engine.advance(37, false).steps, vm_b.run(37).steps);
+    ASSERT_EQ(engine.advance(37).steps, vm_b.run(37).steps);
     ASSERT_EQ(jit::diff_states(a, b, true), "") << "round " << round;
     if (round % 3 == 0) engine.clear_code();
   }
