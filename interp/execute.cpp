@@ -337,6 +337,7 @@ void Vm::execute_core(uint32_t insn) {
     rs += sign_extend(insn & 0xFFFF, 16);
     const Word addr = rs & AddressMask;
     mem = read_data_word(addr);
+    if (observer_ && observer_->watch_data) observer_->on_data_access(state_, t, rs, opcode, 0);
     if (opcode >= 0x28 && opcode != 0x37) {
       store_addr = addr;
       dest = 0;
@@ -380,6 +381,7 @@ void Vm::execute_rmw(uint32_t insn) {
   Word result = 0;
   if (opcode == 0x30 || opcode == 0x34) {  // ll / lld
     result = select_subword(addr, read_data_word(addr & AddressMask), size, true);
+    if (observer_ && observer_->watch_data) observer_->on_data_access(state_, t, addr, opcode, 0);
     state_.ll_reservation_status = target_status;
     state_.ll_address = addr;
     state_.ll_owner_thread = t.thread_id;
@@ -393,6 +395,7 @@ void Vm::execute_rmw(uint32_t insn) {
       const Word mem = read_data_word(aligned);
       write_data_word(aligned, update_subword(addr, mem, size, t.regs[rt_reg]));
       result = 1;
+      if (observer_ && observer_->watch_data) observer_->on_data_access(state_, t, addr, opcode, 0);
     }
     if (observer_) observer_->on_store_conditional(state_, t, addr, is64, success);
   }

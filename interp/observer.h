@@ -28,6 +28,18 @@ class SchedulerObserver {
   // is the reservation status before the write (0 when the address matched but nothing was held).
   virtual void on_reservation_invalidated(const State&, Word /*writer*/, Word /*owner*/, Word /*addr*/,
                                           uint8_t /*status*/) {}
+  // munmap or madvise (noops, spec §7.3) or mmap at a caller-given address (which returns it
+  // as is, spec §7.2), before the syscall's results are written. The VM keeps the bytes of the
+  // range, where Linux gives zero pages on the next touch (munmap, MADV_DONTNEED, a new
+  // anonymous mapping). `advice` is a2 for madvise, 0 otherwise.
+  virtual void on_memory_release(const State&, const Thread&, Word /*syscall*/, Word /*addr*/, Word /*len*/,
+                                 Word /*advice*/) {}
+  // Data accesses, delivered only while `watch_data` is set (the JIT then leaves every step to the
+  // interpreter). `addr` is the byte address the instruction names and `opcode` its major opcode
+  // (a load, a store, ll/lld or a successful sc/scd), before the access; a syscall's write into
+  // memory comes as opcode 0 with its byte count in `size`.
+  virtual void on_data_access(const State&, const Thread&, Word /*addr*/, unsigned /*opcode*/, Word /*size*/) {}
+  bool watch_data = false;
 };
 
 }  // namespace cannonball

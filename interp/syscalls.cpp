@@ -54,6 +54,7 @@ void Vm::execute_syscall() {
           state_.heap = new_heap;
         }
       } else {
+        if (observer_) observer_->on_memory_release(state_, thread, number, a0, a1, 0);
         v0 = a0;
       }
       break;
@@ -149,6 +150,7 @@ void Vm::execute_syscall() {
       track_access2(addr + 8);
       state_.memory.write_word(addr + 8, nsecs);
       handle_memory_update(addr + 8);
+      if (observer_ && observer_->watch_data) observer_->on_data_access(state_, thread, addr, 0, 16);
       break;
     }
     case sys::GetRandom: {
@@ -160,6 +162,7 @@ void Vm::execute_syscall() {
       // Bytes [offset, offset + count) of the big-endian word come from `random`.
       const Word mask = count == 0 ? 0 : shr(~Word{0}, offset * 8) & shl(~Word{0}, static_cast<unsigned>(8 - offset - count) * 8);
       write_data_word(addr, (mem & ~mask) | (random & mask));
+      if (observer_ && observer_->watch_data) observer_->on_data_access(state_, state_.current_thread(), a0, 0, count);
       v0 = count;
       break;
     }
@@ -168,6 +171,8 @@ void Vm::execute_syscall() {
       break;
     default:
       if (!sys::is_noop(number)) throw VmFault{ExceptionKind::UnknownSyscall, "syscall " + std::to_string(number)};
+      if (observer_ && (number == sys::Munmap || number == sys::Madvise))
+        observer_->on_memory_release(state_, thread, number, a0, a1, number == sys::Madvise ? a2 : 0);
       break;
   }
   syscall_updates(thread, v0, v1);
@@ -211,6 +216,7 @@ void Vm::handle_sys_read(Word fd, Word addr, Word count, Word& v0, Word& v1) {
       std::memcpy(word + offset, chunk, len);
       write_data_word(aligned, load_be64(word));
       state_.preimage_offset += len;
+      if (observer_ && observer_->watch_data) observer_->on_data_access(state_, state_.current_thread(), addr, 0, len);
       v0 = len;
       break;
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "interp/observer.h"
 #include "jit/jit_runtime.h"
 
 namespace cannonball::jit {
@@ -18,7 +19,9 @@ bool JitEngine::can_run_blocks() const {
   if (state.exited || state.active_stack().empty()) return false;
   if (state.steps_since_last_context_switch >= SchedQuantum) return false;
   const Thread& thread = state.current_thread();
-  return !thread.exited && thread.next_pc == thread.pc + 4 && (thread.pc & 3) == 0;
+  // An observer watching data accesses sees them only from the interpreter.
+  const bool watching = vm_.observer() != nullptr && vm_.observer()->watch_data;
+  return !thread.exited && thread.next_pc == thread.pc + 4 && (thread.pc & 3) == 0 && !watching;
 }
 
 RunResult JitEngine::run_steps(Word steps) {

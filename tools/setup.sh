@@ -73,6 +73,8 @@ log "building the audit trigger programs in build/audit/"
 tests/audit/build.sh build/audit
 log "building the op-program-like go-ethereum guest in build/geth-guest/"
 tests/geth-guest/build.sh build/geth-guest >/dev/null
+log "building the stale-memory reproducer in build/stale-memory/"
+tests/stale-memory/build.sh build/stale-memory
 if [ -x tools/difftest/build-go125-guests.sh ]; then
   log "building the Go 1.25 guest corpus for the differential tests in build/guests-go125/"
   tools/difftest/build-go125-guests.sh build/guests-go125

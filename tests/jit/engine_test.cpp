@@ -162,7 +162,7 @@ TEST(JitEngine, NoMappingIsWritableAndExecutable) {
   State state = make_state(program);
   Vm vm(state);
   jit::JitEngine engine(vm);
-  ASSERT_FALSE(engine.advance(10'000, false).exception);
+  ASSERT_FALSE(engine.advance(10'000).exception);
   ASSERT_GT(engine.stats().jit_steps, 0u);
   std::ifstream maps("/proc/self/maps");
   ASSERT_TRUE(maps.good());

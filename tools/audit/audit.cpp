@@ -210,6 +210,167 @@ void AuditObserver::on_switch(const State& state) {
   check_starvation(state);
 }
 
+namespace {
+
+const char* release_name(Word syscall) {
+  if (syscall == sys::Munmap) return "munmap";
+  if (syscall == sys::Madvise) return "madvise(MADV_DONTNEED)";
+  return "mmap at a given address";
+}
+
+// The bytes [lo, hi) of the aligned word an instruction with this major opcode reads or writes
+// at byte address `a` (big-endian MIPS64; lwl/ldl reach to the end of their word, lwr/ldr from
+// its start). Returns false for opcodes that touch no data.
+bool access_range(unsigned opcode, Word a, Word& lo, Word& hi) {
+  switch (opcode) {
+    case 0x20: case 0x24: case 0x28: lo = a, hi = a + 1; break;                       // lb lbu sb
+    case 0x21: case 0x25: case 0x29: lo = a, hi = a + 2; break;                       // lh lhu sh
+    case 0x23: case 0x27: case 0x2B: case 0x30: case 0x38: lo = a, hi = a + 4; break; // lw lwu sw ll sc
+    case 0x37: case 0x3F: case 0x34: case 0x3C: lo = a, hi = a + 8; break;            // ld sd lld scd
+    case 0x22: case 0x2A: lo = a, hi = (a | 3) + 1; break;                            // lwl swl
+    case 0x26: case 0x2E: lo = a & ~Word{3}, hi = a + 1; break;                       // lwr swr
+    case 0x1A: case 0x2C: lo = a, hi = (a | 7) + 1; break;                            // ldl sdl
+    case 0x1B: case 0x2D: lo = a & ~Word{7}, hi = a + 1; break;                       // ldr sdr
+    default: return false;
+  }
+  const Word word = a & AddressMask;
+  lo = std::max(lo, word);
+  hi = std::min(hi, word + 8);
+  return hi > lo;
+}
+
+bool is_store(unsigned opcode) { return opcode >= 0x28 && opcode != 0x30 && opcode != 0x34 && opcode != 0x37; }
+
+}  // namespace
+
+void AuditObserver::mark_stale(const Memory& memory, Word addr, Word len, Word step, Word syscall) {
+  if (len == 0) return;
+  const Word first = addr >> PageAddrBits;
+  const Word end = addr + len < addr ? ~Word{0} : addr + len;
+  const Word last = (end - 1) >> PageAddrBits;
+  // The kernel works on whole pages: every non-zero byte of a covered page becomes stale.
+  auto mark_page = [&](Word index) {
+    const Page* page = memory.find_page(index);
+    if (!page) return;
+    StalePage* stale = nullptr;
+    Word marked = 0, bytes = 0;
+    for (unsigned i = 0; i < PageSize; ++i) {
+      if (page->bytes[i] == 0) continue;
+      ++bytes;
+      if (!stale) stale = &stale_[index];
+      const uint64_t bit = uint64_t{1} << (i % 64);
+      if (!(stale->bits[i / 64] & bit)) {
+        stale->bits[i / 64] |= bit;
+        ++marked;
+      }
+    }
+    if (!stale) return;
+    stale->count += marked;
+    stale->release_step = step;
+    stale->release_syscall = syscall;
+    memory_release_.stale_bytes += bytes;
+    memory_release_.stale_pages += 1;
+  };
+  if (last - first < memory.page_count()) {
+    for (Word index = first;; ++index) {
+      mark_page(index);
+      if (index == last) break;
+    }
+  } else {
+    for (Word index : memory.sorted_page_indices())
+      if (index >= first && index <= last) mark_page(index);
+  }
+}
+
+// Clears (stores) or counts (loads) the stale bytes of [addr, addr + size); the range may cross
+// pages. `page_out` gets the stale page of the first stale byte found.
+Word AuditObserver::clear_or_test_stale(Word addr, Word size, bool clear, StalePage** page_out) {
+  Word found = 0;
+  for (Word a = addr; a != addr + size; ++a) {
+    auto it = stale_.find(a >> PageAddrBits);
+    if (it == stale_.end()) {
+      a |= PageSize - 1;  // skip the rest of a page without stale bytes
+      if (a - addr >= size - 1) break;
+      continue;
+    }
+    StalePage& page = it->second;
+    const unsigned i = a & (PageSize - 1);
+    const uint64_t bit = uint64_t{1} << (i % 64);
+    if (!(page.bits[i / 64] & bit)) continue;
+    if (found++ == 0 && page_out) *page_out = &page;
+    if (clear) {
+      page.bits[i / 64] &= ~bit;
+      if (--page.count == 0) {
+        stale_.erase(it);
+        watch_data = !stale_.empty();
+      }
+    }
+  }
+  return found;
+}
+
+void AuditObserver::on_memory_release(const State& state, const Thread& t, Word syscall, Word addr, Word len,
+                                      Word advice) {
+  MemoryReleaseStats& m = memory_release_;
+  if (syscall == sys::Madvise && advice != sys::MadvDontneed) {
+    m.madvise_other += 1;
+    return;
+  }
+  (syscall == sys::Munmap ? m.munmaps : syscall == sys::Madvise ? m.madvise_dontneed : m.mmap_at_address) += 1;
+  const Word before = m.stale_bytes;
+  mark_stale(state.memory, addr, len, state.step, syscall);
+  watch_data = !stale_.empty();
+  if (m.stale_bytes == before) return;
+  if (m.stale_calls < 2000) mark(t.thread_id, 4, state.step);
+  m.stale_calls += 1;
+  m.last_stale_step = state.step;
+  if (m.stale_calls == 1) {
+    m.first_stale_step = state.step;
+    m.first_stale_thread = t.thread_id;
+    m.first_stale_pc = t.pc;
+    m.first_stale_syscall = syscall;
+    m.first_stale_addr = addr;
+    m.first_stale_len = len;
+    m.first_stale_bytes = m.stale_bytes - before;
+  }
+}
+
+void AuditObserver::on_data_access(const State& state, const Thread& t, Word addr, unsigned opcode, Word size) {
+  Word lo = addr, hi = addr + size;
+  if (opcode != 0 && !access_range(opcode, addr, lo, hi)) return;
+  if (opcode == 0 || is_store(opcode)) {
+    clear_or_test_stale(lo, hi - lo, true, nullptr);
+    return;
+  }
+  StalePage* page = nullptr;
+  const Word bytes = clear_or_test_stale(lo, hi - lo, false, &page);
+  if (bytes == 0) return;
+  MemoryReleaseStats& m = memory_release_;
+  m.stale_reads += 1;
+  m.stale_read_bytes += bytes;
+  m.stale_reads_by_pc[t.pc] += 1;
+  if (m.stale_reads == 1) {
+    m.first_read_step = state.step;
+    m.first_read_thread = t.thread_id;
+    m.first_read_pc = t.pc;
+    m.first_read_addr = addr;
+    m.first_read_opcode = opcode;
+    m.first_read_word = state.memory.read_word(addr & AddressMask);
+    m.first_read_release_step = page->release_step;
+    m.first_read_release_syscall = page->release_syscall;
+    stale_read_hazard_ = hazards_.size();
+    report({"stale-read", state.step, state.step, {t.thread_id}, ""});
+  }
+  Hazard& h = hazards_[stale_read_hazard_];
+  h.last_step = state.step;
+  h.detail = std::to_string(m.stale_reads) + " load(s) read " + std::to_string(m.stale_read_bytes) +
+             " byte(s) that the program had given back (Linux would return zeros there); the first: opcode " +
+             hex_word(m.first_read_opcode) + " at step " + std::to_string(m.first_read_step) + ", pc " +
+             hex_word(m.first_read_pc) + ", address " + hex_word(m.first_read_addr) + ", word " +
+             hex_word(m.first_read_word) + ", given back by " + release_name(m.first_read_release_syscall) +
+             " at step " + std::to_string(m.first_read_release_step);
+}
+
 void AuditObserver::finish(const State& state) {
   end_turn(state.step);
   for (auto& [tid, audit] : threads_)

@@ -9,7 +9,9 @@
 // a clone (the child runs next), or the pop of an exited thread.
 #pragma once
 
+#include <array>
 #include <map>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -59,6 +61,25 @@ struct Hazard {
   std::string detail;
 };
 
+// Memory the guest gave back (munmap, madvise(MADV_DONTNEED)) or mapped at an address it chose
+// (mmap with a0 != 0). Linux hands zero pages back on the next touch; the VM keeps the bytes, so a
+// program that relies on the zeros (Go >= 1.26 skips zeroing spans whose pages were all
+// scavenged) reads stale data. "Stale" counts the calls that left non-zero bytes in their range.
+struct MemoryReleaseStats {
+  Word munmaps = 0, madvise_dontneed = 0, madvise_other = 0, mmap_at_address = 0;
+  Word stale_calls = 0, stale_bytes = 0, stale_pages = 0;
+  Word first_stale_step = 0, first_stale_thread = 0, first_stale_pc = 0, first_stale_syscall = 0;
+  Word first_stale_addr = 0, first_stale_len = 0, first_stale_bytes = 0;
+  Word last_stale_step = 0;
+  // Loads that read bytes still stale (non-zero when given back, not written since): the program
+  // saw a value where Linux would have given it zeros.
+  Word stale_reads = 0, stale_read_bytes = 0;
+  Word first_read_step = 0, first_read_thread = 0, first_read_pc = 0, first_read_addr = 0;
+  unsigned first_read_opcode = 0;
+  Word first_read_word = 0, first_read_release_step = 0, first_read_release_syscall = 0;
+  std::map<Word, Word> stale_reads_by_pc;  // pc -> loads there that read stale bytes
+};
+
 struct AuditConfig {
   // K: a window of this many steps in which every turn of every thread was idle (short and ended
   // by yield, nanosleep or a futex call, or spent failing sc) is a no-progress hazard. 50 M steps
@@ -85,6 +106,8 @@ class AuditObserver final : public RunStats {
   void on_store_conditional(const State&, const Thread&, Word addr, bool is64, bool success) override;
   void on_reservation_invalidated(const State&, Word writer, Word owner, Word addr, uint8_t status) override;
   void on_switch(const State&) override;
+  void on_memory_release(const State&, const Thread&, Word syscall, Word addr, Word len, Word advice) override;
+  void on_data_access(const State&, const Thread&, Word addr, unsigned opcode, Word size) override;
 
   // Closes the open turn at the state's current step (call once, at the end of the run).
   void finish(const State& state);
@@ -93,6 +116,8 @@ class AuditObserver final : public RunStats {
   const std::map<Word, ThreadAudit>& threads() const { return threads_; }
   std::string threads_json() const;  // the "threads" array of the debug-info JSON
   std::string hazards_json() const;
+  const MemoryReleaseStats& memory_release() const { return memory_release_; }
+  std::string memory_release_json() const;  // the "memory_release" object of the debug-info JSON
   std::string report_text() const;
   std::string timeline_svg(const std::string& title) const;
 
@@ -126,6 +151,18 @@ class AuditObserver final : public RunStats {
   bool deadlock_reported_ = false;
   Word max_live_threads_ = 1;
   std::map<Word, size_t> starving_;  // thread -> index of its open starvation hazard
+  MemoryReleaseStats memory_release_;
+  // Stale bytes, by page: one bit per byte, the count of set bits, and the step and syscall of the
+  // release that made them stale.
+  struct StalePage {
+    std::array<uint64_t, PageSize / 64> bits{};
+    Word count = 0;
+    Word release_step = 0, release_syscall = 0;
+  };
+  std::unordered_map<Word, StalePage> stale_;
+  size_t stale_read_hazard_ = ~size_t{0};
+  void mark_stale(const Memory& memory, Word addr, Word len, Word step, Word syscall);
+  Word clear_or_test_stale(Word addr, Word size, bool clear, StalePage** page_out);
   // Timeline: per thread, buckets of `bucket_width_` steps with steps per state.
   static constexpr int KindCount = 6;  // running, ready, futex-wait, yield/sleep, exited, idle-running
   Word bucket_width_ = 64;
@@ -133,7 +170,7 @@ class AuditObserver final : public RunStats {
   static constexpr Word OtherRow = ~Word{0};
   struct Mark {
     Word tid, step;
-    int kind;  // 0 clone, 1 exit, 2 forced preemption, 3 hazard
+    int kind;  // 0 clone, 1 exit, 2 forced preemption, 3 hazard, 4 memory given back holding data
   };
   std::vector<Mark> marks_;
   Word forced_marks_ = 0;

@@ -106,6 +106,40 @@ std::string AuditObserver::hazards_json() const {
   return out + (hazards_.empty() ? "]" : "\n  ]");
 }
 
+std::string AuditObserver::memory_release_json() const {
+  const MemoryReleaseStats& m = memory_release_;
+  std::string out = "{\"munmap\": " + std::to_string(m.munmaps) + ", \"madvise_dontneed\": " +
+                    std::to_string(m.madvise_dontneed) + ", \"madvise_other\": " + std::to_string(m.madvise_other) +
+                    ", \"mmap_at_address\": " + std::to_string(m.mmap_at_address) +
+                    ", \"stale_calls\": " + std::to_string(m.stale_calls) + ", \"stale_bytes\": " +
+                    std::to_string(m.stale_bytes) + ", \"stale_pages\": " + std::to_string(m.stale_pages);
+  if (m.stale_calls != 0)
+    out += ", \"first_stale\": {\"step\": " + std::to_string(m.first_stale_step) + ", \"thread_id\": " +
+           std::to_string(m.first_stale_thread) + ", \"pc\": \"" + hex_word(m.first_stale_pc) + "\", \"syscall\": " +
+           std::to_string(m.first_stale_syscall) + ", \"addr\": \"" + hex_word(m.first_stale_addr) +
+           "\", \"len\": " + std::to_string(m.first_stale_len) + ", \"bytes\": " +
+           std::to_string(m.first_stale_bytes) + "}, \"last_stale_step\": " + std::to_string(m.last_stale_step);
+  out += ", \"stale_reads\": " + std::to_string(m.stale_reads) + ", \"stale_read_bytes\": " +
+         std::to_string(m.stale_read_bytes);
+  if (m.stale_reads != 0)
+    out += ", \"first_stale_read\": {\"step\": " + std::to_string(m.first_read_step) + ", \"thread_id\": " +
+           std::to_string(m.first_read_thread) + ", \"pc\": \"" + hex_word(m.first_read_pc) + "\", \"opcode\": " +
+           std::to_string(m.first_read_opcode) + ", \"addr\": \"" + hex_word(m.first_read_addr) +
+           "\", \"word\": \"" + hex_word(m.first_read_word) + "\", \"released_at_step\": " +
+           std::to_string(m.first_read_release_step) + ", \"released_by\": " +
+           std::to_string(m.first_read_release_syscall) + "}";
+  // The pcs with the most stale loads (at most 16), most first.
+  std::vector<std::pair<Word, Word>> pcs(m.stale_reads_by_pc.begin(), m.stale_reads_by_pc.end());
+  std::stable_sort(pcs.begin(), pcs.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  if (pcs.size() > 16) pcs.resize(16);
+  out += ", \"stale_reads_by_pc\": [";
+  for (size_t i = 0; i < pcs.size(); ++i)
+    out += (i ? ", " : "") + std::string("{\"pc\": \"") + hex_word(pcs[i].first) + "\", \"loads\": " +
+           std::to_string(pcs[i].second) + "}";
+  out += "], \"stale_read_pcs\": " + std::to_string(m.stale_reads_by_pc.size());
+  return out + "}";
+}
+
 std::string AuditObserver::report_text() const {
   std::string out;
   char line[512];
@@ -126,6 +160,15 @@ std::string AuditObserver::report_text() const {
                   (unsigned long long)a.longest_ll_sc, (unsigned long long)a.longest_wait);
     out += line;
   }
+  const MemoryReleaseStats& m = memory_release_;
+  std::snprintf(line, sizeof line,
+                "memory given back: munmap %llu, madvise(MADV_DONTNEED) %llu, mmap at an address %llu; "
+                "left non-zero: %llu calls, %llu bytes in %llu pages; stale loads %llu (%llu bytes)\n",
+                (unsigned long long)m.munmaps, (unsigned long long)m.madvise_dontneed,
+                (unsigned long long)m.mmap_at_address, (unsigned long long)m.stale_calls,
+                (unsigned long long)m.stale_bytes, (unsigned long long)m.stale_pages,
+                (unsigned long long)m.stale_reads, (unsigned long long)m.stale_read_bytes);
+  out += line;
   if (hazards_.empty()) {
     out += "hazards: none\n";
   } else {
@@ -208,15 +251,17 @@ std::string AuditObserver::timeline_svg(const std::string& title) const {
     if (it == row_of.end()) continue;
     const double x = label_w + static_cast<double>(m.step - start_step_) * px_per_step;
     const int y = top + it->second * row_h;
-    static constexpr const char* Classes[] = {"clone", "exit", "forced", "hazard"};
+    static constexpr const char* Classes[] = {"clone", "exit", "forced", "hazard", "release"};
     if (m.kind == 0)
       std::snprintf(buf, sizeof buf, "<path class=\"%s\" d=\"M%.1f %d l3 5 h-6 z\" fill=\"#1864ab\"/>\n", Classes[0], x, y + 2);
     else if (m.kind == 1)
       std::snprintf(buf, sizeof buf, "<path class=\"%s\" d=\"M%.1f %d l6 6 m0 -6 l-6 6\" stroke=\"black\"/>\n", Classes[1], x - 3, y + 5);
     else if (m.kind == 2)
       std::snprintf(buf, sizeof buf, "<line class=\"%s\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#495057\"/>\n", Classes[2], x, y + row_h - 4, x, y + row_h - 1);
-    else
+    else if (m.kind == 3)
       std::snprintf(buf, sizeof buf, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%d\" r=\"5\" fill=\"none\" stroke=\"red\" stroke-width=\"2\"/>\n", Classes[3], x, y + row_h / 2);
+    else
+      std::snprintf(buf, sizeof buf, "<path class=\"%s\" d=\"M%.1f %d l3 4 l-3 4 l-3 -4 z\" fill=\"#ae3ec9\"/>\n", Classes[4], x, y);
     svg += buf;
   }
   for (const Hazard& h : hazards_) {
@@ -244,7 +289,7 @@ std::string AuditObserver::timeline_svg(const std::string& title) const {
     lx += 24 + 7 * static_cast<int>(std::char_traits<char>::length(KindNames[k]));
   }
   svg += "<text x=\"" + std::to_string(lx) + "\" y=\"" + std::to_string(axis_y + 23) +
-         "\">▲ clone  ✕ exit  | forced preemption  ◯ hazard</text>\n</svg>\n";
+         "\">▲ clone  ✕ exit  | forced preemption  ◯ hazard  <tspan fill=\"#ae3ec9\">◆</tspan> memory given back holding data</text>\n</svg>\n";
   return svg;
 }
 

@@ -128,7 +128,9 @@ int write_audit(const RunOptions& options, AuditObserver& audit, Machine& machin
   audit.finish(machine.state());
   if (!options.debug_info.empty())
     outputs.text(options.debug_info, audit.debug_info_json(machine.vm(), "  \"threads\": " + audit.threads_json() +
-                                                                           ",\n  \"hazards\": " + audit.hazards_json() + "\n"));
+                                                                           ",\n  \"hazards\": " + audit.hazards_json() +
+                                                                           ",\n  \"memory_release\": " +
+                                                                           audit.memory_release_json() + "\n"));
   if (!options.audit_report.empty()) outputs.text(options.audit_report, audit.report_text());
   if (!options.timeline.empty()) outputs.text(options.timeline, audit.timeline_svg("cannonball timeline: " + options.input));
   Logger log(stderr);
