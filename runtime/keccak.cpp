@@ -132,8 +132,80 @@ Hash32 keccak256_pair(const Hash32& left, const Hash32& right) {
   return squeeze(a);
 }
 
-void keccak256_pair_x4(const Hash32* lefts[4], const Hash32* rights[4], Hash32* outs[4]) {
-  for (int i = 0; i < 4; ++i) *outs[i] = keccak256_pair(*lefts[i], *rights[i]);
+#if CANNONBALL_SIMD_KECCAK
+void keccak256_pairs_avx2(const uint8_t* const* lefts, const uint8_t* const* rights, uint8_t* const* outs,
+                          size_t count);
+void keccak256_pairs_avx512(const uint8_t* const* lefts, const uint8_t* const* rights, uint8_t* const* outs,
+                            size_t count);
+#endif
+
+namespace {
+
+void keccak256_pairs_scalar(const uint8_t* const* lefts, const uint8_t* const* rights, uint8_t* const* outs,
+                            size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    uint64_t a[25] = {};
+    std::memcpy(a, lefts[i], 32);
+    std::memcpy(a + 4, rights[i], 32);
+    a[8] = 0x01;
+    a[16] = 0x8000000000000000ull;
+    keccak_f1600(a);
+    std::memcpy(outs[i], a, 32);
+  }
+}
+
+using PairsFn = void (*)(const uint8_t* const*, const uint8_t* const*, uint8_t* const*, size_t);
+
+PairsFn kernel_fn(KeccakKernel kernel) {
+  switch (kernel) {
+#if CANNONBALL_SIMD_KECCAK
+    case KeccakKernel::Avx512: return keccak256_pairs_avx512;
+    case KeccakKernel::Avx2: return keccak256_pairs_avx2;
+#endif
+    default: return keccak256_pairs_scalar;
+  }
+}
+
+}  // namespace
+
+bool keccak_kernel_supported(KeccakKernel kernel) {
+  switch (kernel) {
+    case KeccakKernel::Scalar: return true;
+#if CANNONBALL_SIMD_KECCAK
+    case KeccakKernel::Avx2: return __builtin_cpu_supports("avx2");
+    case KeccakKernel::Avx512: return __builtin_cpu_supports("avx512f");
+#endif
+    default: return false;
+  }
+}
+
+KeccakKernel keccak_best_kernel() {
+  static const KeccakKernel best = keccak_kernel_supported(KeccakKernel::Avx512) ? KeccakKernel::Avx512
+                                   : keccak_kernel_supported(KeccakKernel::Avx2) ? KeccakKernel::Avx2
+                                                                                 : KeccakKernel::Scalar;
+  return best;
+}
+
+const char* keccak_kernel_name(KeccakKernel kernel) {
+  switch (kernel) {
+    case KeccakKernel::Avx512: return "avx512";
+    case KeccakKernel::Avx2: return "avx2";
+    default: return "scalar";
+  }
+}
+
+void keccak256_pairs_with(KeccakKernel kernel, const uint8_t* const* lefts, const uint8_t* const* rights,
+                          uint8_t* const* outs, size_t count) {
+  kernel_fn(kernel)(lefts, rights, outs, count);
+}
+
+void keccak256_pairs(const uint8_t* const* lefts, const uint8_t* const* rights, uint8_t* const* outs, size_t count) {
+  static const PairsFn best = kernel_fn(keccak_best_kernel());
+  if (count == 1) {
+    keccak256_pairs_scalar(lefts, rights, outs, 1);
+    return;
+  }
+  best(lefts, rights, outs, count);
 }
 
 std::string to_hex(const uint8_t* data, size_t size) {

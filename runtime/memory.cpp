@@ -4,6 +4,7 @@
 #include <cassert>
 
 #include "runtime/keccak.h"
+#include "runtime/parallel.h"
 
 namespace cannonball {
 namespace {
@@ -20,31 +21,52 @@ const ZeroHashes& zero_hashes() {
   return hashes;
 }
 
-// The 255-entry implicit tree of one page: index 1 = page root, 128..255 = leaves.
+// The implicit tree of one page above its leaves: nodes[1] = page root, nodes[64..127] = hashes of
+// leaf pairs. The 128 leaves are the page bytes themselves.
 struct PageTree {
-  std::array<Hash32, 256> nodes;
+  std::array<Hash32, 128> nodes;
 };
 
-void build_page_tree(const Page& page, PageTree& tree) {
-  const Hash32& z0 = zero_hash(0);
-  for (unsigned leaf = 0; leaf < 128; ++leaf) std::memcpy(tree.nodes[128 + leaf].data(), page.bytes + 32 * leaf, 32);
-  for (unsigned node = 127; node >= 1; --node) {
-    const Hash32& left = tree.nodes[2 * node];
-    const Hash32& right = tree.nodes[2 * node + 1];
-    // Height of `node` within the page: leaves are height 0.
-    const unsigned height = PageHeight - (31 - static_cast<unsigned>(__builtin_clz(node)));
-    const Hash32& zero_child = height == 1 ? z0 : zero_hash(height - 1);
-    if (left == zero_child && right == zero_child)
-      tree.nodes[node] = zero_hash(height);
-    else
-      tree.nodes[node] = keccak256_pair(left, right);
-  }
-}
+constexpr size_t PageGroup = 8;  // pages hashed together, so each level fills the widest kernel
 
-Hash32 page_root(const Page& page) {
-  PageTree tree;
-  build_page_tree(page, tree);
-  return tree.nodes[1];
+// Builds the trees of up to PageGroup pages level by level, one batch call per level. A node whose
+// children are both zero subtrees is the zero hash of its height and is not hashed.
+void build_page_trees(const Page* const* pages, PageTree* trees, size_t count) {
+  static constexpr uint8_t ZeroPair[64] = {};
+  const uint8_t* lefts[PageGroup * 64];
+  const uint8_t* rights[PageGroup * 64];
+  uint8_t* outs[PageGroup * 64];
+  for (unsigned height = 1; height <= PageHeight; ++height) {
+    const unsigned first = 1u << (PageHeight - height);
+    const Hash32& zero_child = zero_hash(height - 1);
+    size_t batch = 0;
+    for (size_t p = 0; p < count; ++p) {
+      PageTree& tree = trees[p];
+      for (unsigned node = first; node < 2 * first; ++node) {
+        const uint8_t* left;
+        const uint8_t* right;
+        bool both_zero;
+        if (height == 1) {
+          left = pages[p]->bytes + 64 * (node - first);
+          right = left + 32;
+          both_zero = std::memcmp(left, ZeroPair, 64) == 0;
+        } else {
+          left = tree.nodes[2 * node].data();
+          right = tree.nodes[2 * node + 1].data();
+          both_zero = tree.nodes[2 * node] == zero_child && tree.nodes[2 * node + 1] == zero_child;
+        }
+        if (both_zero) {
+          tree.nodes[node] = zero_hash(height);
+          continue;
+        }
+        lefts[batch] = left;
+        rights[batch] = right;
+        outs[batch] = tree.nodes[node].data();
+        ++batch;
+      }
+    }
+    keccak256_pairs(lefts, rights, outs, batch);
+  }
 }
 
 }  // namespace
@@ -140,35 +162,62 @@ uint8_t Memory::read_byte(Word addr) const {
   return page ? page->bytes[addr & (PageSize - 1)] : 0;
 }
 
-Hash32 Memory::node_hash(Word gindex, unsigned height) const {
+Hash32 Memory::node_hash(Word gindex, unsigned height) const { return node_ref(gindex, height); }
+
+const Hash32& Memory::node_ref(Word gindex, unsigned height) const {
   auto it = nodes_.find(gindex);
   return it == nodes_.end() ? zero_hash(height) : it->second;
 }
 
 void Memory::flush_dirty_pages() {
   if (dirty_pages_.empty()) return;
-  std::vector<Word> level;
-  level.reserve(dirty_pages_.size());
+  std::vector<Page*> pages;
+  pages.reserve(dirty_pages_.size());
   for (Page* page : dirty_pages_) {
     if (!page->merkle_dirty) continue;  // listed twice
     page->merkle_dirty = false;
-    const Word gindex = (Word{1} << PageDepth) | page->index;
-    nodes_[gindex] = page_root(*page);
-    level.push_back(gindex);
+    pages.push_back(page);
   }
   dirty_pages_.clear();
-  std::sort(level.begin(), level.end());
-  level.erase(std::unique(level.begin(), level.end()), level.end());
-  for (unsigned height = PageHeight + 1; height <= TreeDepth; ++height) {
-    std::vector<Word> parents;
-    parents.reserve(level.size());
-    for (Word child : level) {
-      const Word parent = child >> 1;
-      if (!parents.empty() && parents.back() == parent) continue;
-      parents.push_back(parent);
+  std::sort(pages.begin(), pages.end(), [](const Page* a, const Page* b) { return a->index < b->index; });
+
+  // Page roots: groups of pages on every core.
+  std::vector<Hash32> roots(pages.size());
+  const size_t groups = (pages.size() + PageGroup - 1) / PageGroup;
+  parallel_ranges(groups, 64, [&](size_t begin, size_t end) {
+    PageTree trees[PageGroup];
+    for (size_t group = begin; group < end; ++group) {
+      const size_t first = group * PageGroup;
+      const size_t count = std::min(PageGroup, pages.size() - first);
+      build_page_trees(pages.data() + first, trees, count);
+      for (size_t i = 0; i < count; ++i) roots[first + i] = trees[i].nodes[1];
     }
-    for (Word parent : parents)
-      nodes_[parent] = keccak256_pair(node_hash(2 * parent, height - 1), node_hash(2 * parent + 1, height - 1));
+  });
+  std::vector<Word> level(pages.size());
+  for (size_t i = 0; i < pages.size(); ++i) {
+    level[i] = (Word{1} << PageDepth) | pages[i]->index;
+    nodes_[level[i]] = roots[i];
+  }
+
+  // Above the pages: one batch per height over the parents of the nodes just updated.
+  std::vector<Word> parents;
+  std::vector<const uint8_t*> lefts, rights;
+  std::vector<uint8_t*> outs;
+  for (unsigned height = PageHeight + 1; height <= TreeDepth; ++height) {
+    parents.clear();
+    for (Word child : level)
+      if (parents.empty() || parents.back() != child >> 1) parents.push_back(child >> 1);
+    lefts.resize(parents.size());
+    rights.resize(parents.size());
+    outs.resize(parents.size());
+    for (size_t i = 0; i < parents.size(); ++i) {
+      lefts[i] = node_ref(2 * parents[i], height - 1).data();
+      rights[i] = node_ref(2 * parents[i] + 1, height - 1).data();
+      outs[i] = nodes_[parents[i]].data();  // references into the map stay valid across inserts
+    }
+    parallel_ranges(parents.size(), 4096, [&](size_t begin, size_t end) {
+      keccak256_pairs(lefts.data() + begin, rights.data() + begin, outs.data() + begin, end - begin);
+    });
     level.swap(parents);
   }
 }
@@ -186,10 +235,13 @@ MemProof Memory::merkle_proof(Word addr) {
   // Within the page: leaf and 7 siblings.
   if (page) {
     PageTree tree;
-    build_page_tree(*page, tree);
-    unsigned node = 128 + static_cast<unsigned>((addr & (PageSize - 1)) >> 5);
-    std::memcpy(proof.data(), tree.nodes[node].data(), 32);
-    for (unsigned level = 0; level < PageHeight; ++level, node >>= 1)
+    const Page* pages[1] = {page};
+    build_page_trees(pages, &tree, 1);
+    const unsigned leaf = static_cast<unsigned>((addr & (PageSize - 1)) >> 5);
+    std::memcpy(proof.data(), page->bytes + 32 * leaf, 32);
+    std::memcpy(proof.data() + 32, page->bytes + 32 * (leaf ^ 1), 32);
+    unsigned node = (128 + leaf) >> 1;
+    for (unsigned level = 1; level < PageHeight; ++level, node >>= 1)
       std::memcpy(proof.data() + 32 * (1 + level), tree.nodes[node ^ 1].data(), 32);
   } else {
     for (unsigned level = 0; level < PageHeight; ++level)

@@ -115,6 +115,7 @@ class Memory {
   const Page* find_page_slow(Word page_index) const;
   void flush_dirty_pages();
   Hash32 node_hash(Word gindex, unsigned height) const;
+  const Hash32& node_ref(Word gindex, unsigned height) const;
 
   std::unordered_map<Word, std::unique_ptr<Page>> pages_;
   mutable std::array<CacheEntry, CacheSize> cache_{};

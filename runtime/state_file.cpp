@@ -5,105 +5,298 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+
+#include "runtime/gzip_members.h"
+#include "runtime/parallel.h"
 
 namespace cannonball {
 namespace {
 
-class Reader {
+std::string errno_text() { return std::strerror(errno); }
+
+// ---- byte sources: the parser pulls exactly the bytes it needs, so nothing is inflated or
+// allocated ahead of the header and field checks ----
+
+class ByteSource {
  public:
-  explicit Reader(const std::vector<uint8_t>& bytes) : bytes_(bytes) {}
-  const uint8_t* take(size_t size, const char* what) {
-    if (bytes_.size() - pos_ < size)
-      throw StateFileError(std::string("truncated state: missing ") + what + " at byte " + std::to_string(pos_));
-    const uint8_t* p = bytes_.data() + pos_;
-    pos_ += size;
-    return p;
+  virtual ~ByteSource() = default;
+  // Up to `size` bytes into `out`; 0 only at the end of the data. Throws StateFileError.
+  virtual size_t read_some(uint8_t* out, size_t size) = 0;
+};
+
+class MemorySource final : public ByteSource {
+ public:
+  MemorySource(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  size_t read_some(uint8_t* out, size_t size) override {
+    const size_t n = std::min(size, size_ - pos_);
+    std::memcpy(out, data_ + pos_, n);
+    pos_ += n;
+    return n;
   }
-  uint8_t u8(const char* what) { return *take(1, what); }
-  Word u64(const char* what) { return load_be64(take(8, what)); }
-  uint32_t u32(const char* what) { return load_be32(take(4, what)); }
-  size_t remaining() const { return bytes_.size() - pos_; }
-  size_t pos() const { return pos_; }
 
  private:
-  const std::vector<uint8_t>& bytes_;
+  const uint8_t* data_;
+  size_t size_;
   size_t pos_ = 0;
 };
 
-void put_u64(std::vector<uint8_t>& out, Word v) {
-  uint8_t b[8];
-  store_be64(b, v);
-  out.insert(out.end(), b, b + 8);
-}
-
-void read_stack(Reader& in, std::vector<Thread>& stack, const char* name) {
-  const Word count = in.u64(name);
-  if (count > in.remaining() / ThreadSize)
-    throw StateFileError(std::string("truncated state: ") + name + " count " + std::to_string(count) +
-                         " exceeds the remaining data");
-  stack.reserve(count);
-  for (Word i = 0; i < count; ++i) stack.push_back(decode_thread(in.take(ThreadSize, "thread")));
-}
-
-std::string errno_text() { return std::strerror(errno); }
-
-}  // namespace
-
-std::vector<uint8_t> serialize_state(const State& state) {
-  std::vector<uint8_t> out;
-  const auto indices = state.memory.sorted_page_indices();
-  out.reserve(1 + 8 + indices.size() * (8 + PageSize) + 256 + ThreadSize * state.thread_count());
-  out.push_back(StateVersion);
-  put_u64(out, indices.size());
-  for (Word index : indices) {
-    put_u64(out, index);
-    const Page* page = state.memory.find_page(index);
-    out.insert(out.end(), page->bytes, page->bytes + PageSize);
+class FileSource final : public ByteSource {
+ public:
+  FileSource(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  size_t read_some(uint8_t* out, size_t size) override {
+    if (pos_ == end_) {
+      if (size >= Buffer) return read_raw(out, size);  // large reads bypass the buffer
+      pos_ = 0;
+      end_ = read_raw(buffer_.get(), Buffer);
+      if (end_ == 0) return 0;
+    }
+    const size_t n = std::min(size, end_ - pos_);
+    std::memcpy(out, buffer_.get() + pos_, n);
+    pos_ += n;
+    return n;
   }
-  out.insert(out.end(), state.preimage_key.begin(), state.preimage_key.end());
-  put_u64(out, state.preimage_offset);
-  put_u64(out, state.heap);
-  out.push_back(state.ll_reservation_status);
-  put_u64(out, state.ll_address);
-  put_u64(out, state.ll_owner_thread);
-  out.push_back(state.exit_code);
-  out.push_back(state.exited ? 1 : 0);
-  put_u64(out, state.step);
-  put_u64(out, state.steps_since_last_context_switch);
-  out.push_back(state.traverse_right ? 1 : 0);
-  put_u64(out, state.next_thread_id);
-  for (const auto* stack : {&state.left_stack, &state.right_stack}) {
-    put_u64(out, stack->size());
-    for (const Thread& thread : *stack) {
-      const ThreadBytes bytes = encode_thread(thread);
-      out.insert(out.end(), bytes.begin(), bytes.end());
+
+ private:
+  static constexpr size_t Buffer = 1 << 20;
+  size_t read_raw(uint8_t* out, size_t size) {
+    for (;;) {
+      const ssize_t n = ::read(fd_, out, size);
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) throw StateFileError("cannot read " + path_ + ": " + errno_text());
     }
   }
-  uint8_t len[4];
-  store_be32(len, static_cast<uint32_t>(state.last_hint.size()));
-  out.insert(out.end(), len, len + 4);
-  out.insert(out.end(), state.last_hint.begin(), state.last_hint.end());
-  return out;
+  int fd_;
+  std::string path_;
+  std::unique_ptr<uint8_t[]> buffer_ = std::make_unique<uint8_t[]>(Buffer);
+  size_t pos_ = 0, end_ = 0;
+};
+
+// Streaming gzip over any source: every member of a multi-member file in turn (as gzip -d and
+// Go's reader do), inflating straight into the caller's buffer.
+class GzipStreamSource final : public ByteSource {
+ public:
+  GzipStreamSource(ByteSource& in, std::string path) : in_(in), path_(std::move(path)) {
+    if (inflateInit2(&zs_, 15 + 16) != Z_OK) throw StateFileError("zlib initialisation failed");
+  }
+  ~GzipStreamSource() override { inflateEnd(&zs_); }
+  size_t read_some(uint8_t* out, size_t size) override {
+    size = std::min<size_t>(size, 1u << 30);
+    zs_.next_out = out;
+    zs_.avail_out = static_cast<uInt>(size);
+    while (zs_.avail_out == size && !done_) {
+      if (zs_.avail_in == 0 && !fill()) {
+        if (at_member_start_ && members_ > 0) {
+          done_ = true;
+          break;
+        }
+        throw StateFileError(path_ + ": truncated gzip data");
+      }
+      if (at_member_start_ && members_ > 0 && zs_.next_in[0] != 0x1f)
+        throw StateFileError(path_ + ": trailing bytes after the gzip stream");
+      at_member_start_ = false;
+      const int rc = inflate(&zs_, Z_NO_FLUSH);
+      if (rc == Z_STREAM_END) {
+        ++members_;
+        at_member_start_ = true;
+        inflateReset(&zs_);
+      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        throw StateFileError(path_ + ": corrupt gzip data" + (zs_.msg ? std::string(" (") + zs_.msg + ")" : ""));
+      }
+    }
+    return size - zs_.avail_out;
+  }
+
+ private:
+  bool fill() {
+    const size_t n = in_.read_some(buffer_.get(), Buffer);
+    zs_.next_in = buffer_.get();
+    zs_.avail_in = static_cast<uInt>(n);
+    return n > 0;
+  }
+  static constexpr size_t Buffer = 1 << 18;
+  ByteSource& in_;
+  std::string path_;
+  std::unique_ptr<uint8_t[]> buffer_ = std::make_unique<uint8_t[]>(Buffer);
+  z_stream zs_{};
+  bool at_member_start_ = true;
+  bool done_ = false;
+  size_t members_ = 0;
+};
+
+// A file written by this VM: every member's place is known from its header, so members are
+// inflated in batches on every core. The first batch is one member, so the state header is
+// checked after at most MaxMemberInput bytes of output.
+class ParallelGzipSource final : public ByteSource {
+ public:
+  struct Member {
+    uint64_t offset;
+    uint64_t size;
+    uint32_t isize;
+  };
+  // Thrown when the file is not laid out as this writer lays it out (the caller then re-reads
+  // it as a plain stream, which decides).
+  struct NotIndexed {};
+
+  ParallelGzipSource(int fd, std::string path, std::vector<Member> members)
+      : fd_(fd), path_(std::move(path)), members_(std::move(members)) {}
+
+  // The member list of an indexed file, or empty when it is not one.
+  static std::vector<Member> index(int fd, uint64_t file_size) {
+    std::vector<Member> members;
+    uint64_t offset = 0;
+    uint8_t header[gzip_members::HeaderSize];
+    uint8_t trailer[gzip_members::TrailerSize];
+    while (offset < file_size) {
+      if (file_size - offset < gzip_members::HeaderSize + gzip_members::TrailerSize) return {};
+      if (!pread_all(fd, header, sizeof header, offset)) return {};
+      const uint64_t size = gzip_members::member_size_from_header(header);
+      if (size == 0 || size > file_size - offset) return {};
+      if (!pread_all(fd, trailer, sizeof trailer, offset + size - sizeof trailer)) return {};
+      const uint32_t isize = gzip_members::member_isize(trailer, sizeof trailer);
+      // Deflate expands at most 1032:1, so a member claiming more output is not honest; this
+      // also bounds what a batch allocates by what its compressed bytes can really hold.
+      if (isize == 0 || isize > gzip_members::MaxMemberInput || isize > 1032 * size) return {};
+      members.push_back({offset, size, isize});
+      offset += size;
+    }
+    return members;
+  }
+
+  size_t read_some(uint8_t* out, size_t size) override {
+    while (current_ == batch_.size() || pos_ == batch_[current_].size()) {
+      if (current_ < batch_.size()) {
+        ++current_;
+        pos_ = 0;
+        if (current_ < batch_.size()) continue;
+      }
+      if (next_member_ == members_.size()) return 0;
+      load_batch();
+    }
+    const std::vector<uint8_t>& data = batch_[current_];
+    const size_t n = std::min(size, data.size() - pos_);
+    std::memcpy(out, data.data() + pos_, n);
+    pos_ += n;
+    return n;
+  }
+
+ private:
+  static bool pread_all(int fd, uint8_t* out, size_t size, uint64_t offset) {
+    while (size > 0) {
+      const ssize_t n = ::pread(fd, out, size, static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      out += n;
+      size -= static_cast<size_t>(n);
+      offset += static_cast<uint64_t>(n);
+    }
+    return true;
+  }
+
+  void load_batch() {
+    const size_t count = next_member_ == 0 ? 1 : std::min<size_t>(members_.size() - next_member_, 4 * worker_count());
+    batch_.resize(count);
+    compressed_.resize(count);
+    bool ok = true;
+    std::vector<char> member_ok(count, 0);
+    parallel_ranges(count, 1, [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        const Member& m = members_[next_member_ + i];
+        compressed_[i].resize(m.size);
+        batch_[i].resize(m.isize);
+        member_ok[i] = pread_all(fd_, compressed_[i].data(), m.size, m.offset) &&
+                       gzip_members::inflate_member(compressed_[i].data(), m.size, batch_[i].data(), m.isize);
+      }
+    });
+    for (char c : member_ok) ok = ok && c;
+    if (!ok) throw NotIndexed{};
+    next_member_ += count;
+    current_ = 0;
+    pos_ = 0;
+  }
+
+  int fd_;
+  std::string path_;
+  std::vector<Member> members_;
+  size_t next_member_ = 0;
+  std::vector<std::vector<uint8_t>> batch_, compressed_;
+  size_t current_ = 0, pos_ = 0;
+};
+
+// ---- the parser (spec §11.1), field by field ----
+
+class Parser {
+ public:
+  Parser(ByteSource& in, size_t start) : in_(in), pos_(start) {}
+  void read(uint8_t* out, size_t size, const char* what) {
+    size_t done = 0;
+    while (done < size) {
+      const size_t n = in_.read_some(out + done, size - done);
+      if (n == 0)
+        throw StateFileError(std::string("truncated state: missing ") + what + " at byte " + std::to_string(pos_ + done));
+      done += n;
+    }
+    pos_ += size;
+  }
+  uint8_t u8(const char* what) {
+    uint8_t b;
+    read(&b, 1, what);
+    return b;
+  }
+  Word u64(const char* what) {
+    uint8_t b[8];
+    read(b, 8, what);
+    return load_be64(b);
+  }
+  uint32_t u32(const char* what) {
+    uint8_t b[4];
+    read(b, 4, what);
+    return load_be32(b);
+  }
+  // Counts what is left (up to a bound); 0 means the data ended with the state.
+  size_t trailing_bytes() {
+    uint8_t scratch[4096];
+    size_t total = 0;
+    while (total < (size_t{1} << 20)) {
+      const size_t n = in_.read_some(scratch, sizeof scratch);
+      if (n == 0) break;
+      total += n;
+    }
+    return total;
+  }
+
+ private:
+  ByteSource& in_;
+  size_t pos_;
+};
+
+void read_stack(Parser& in, std::vector<Thread>& stack, const char* name) {
+  const Word count = in.u64(name);
+  stack.reserve(std::min<Word>(count, 1024));  // the count is not trusted; the data is
+  uint8_t bytes[ThreadSize];
+  for (Word i = 0; i < count; ++i) {
+    in.read(bytes, ThreadSize, "thread");
+    stack.push_back(decode_thread(bytes));
+  }
 }
 
-State deserialize_state(const std::vector<uint8_t>& bytes) {
-  Reader in(bytes);
-  if (bytes.empty()) throw StateFileError("empty state file");
-  const uint8_t version = in.u8("version");
+State parse_state(ByteSource& source) {
+  uint8_t version;
+  if (source.read_some(&version, 1) == 0) throw StateFileError("empty state file");
   if (version != StateVersion)
     throw StateFileError("unsupported state version " + std::to_string(version) + " (this VM reads version " +
                          std::to_string(StateVersion) + ", " + StateVersionName + ")");
+  Parser body(source, 1);
   State state;
-  const Word page_count = in.u64("page count");
-  if (page_count > in.remaining() / (8 + PageSize))
-    throw StateFileError("truncated state: page count " + std::to_string(page_count) + " exceeds the remaining data");
+  const Word page_count = body.u64("page count");
   bool have_previous = false;
   Word previous = 0;
   for (Word i = 0; i < page_count; ++i) {
-    const Word index = in.u64("page index");
+    const Word index = body.u64("page index");
     if (index > (~Word{0} >> PageAddrBits))
       throw StateFileError("page index " + hex_word(index) + " is outside the 64-bit address space");
     if (have_previous && index <= previous)
@@ -113,79 +306,262 @@ State deserialize_state(const std::vector<uint8_t>& bytes) {
     have_previous = true;
     previous = index;
     Page& page = state.memory.allocate_page(index);
-    std::memcpy(page.bytes, in.take(PageSize, "page data"), PageSize);
+    body.read(page.bytes, PageSize, "page data");
   }
-  std::memcpy(state.preimage_key.data(), in.take(32, "preimage key"), 32);
-  state.preimage_offset = in.u64("preimage offset");
-  state.heap = in.u64("heap");
-  state.ll_reservation_status = in.u8("LL reservation status");
-  state.ll_address = in.u64("LL address");
-  state.ll_owner_thread = in.u64("LL owner thread");
-  state.exit_code = in.u8("exit code");
-  const uint8_t exited = in.u8("exited");
+  body.read(state.preimage_key.data(), 32, "preimage key");
+  state.preimage_offset = body.u64("preimage offset");
+  state.heap = body.u64("heap");
+  state.ll_reservation_status = body.u8("LL reservation status");
+  state.ll_address = body.u64("LL address");
+  state.ll_owner_thread = body.u64("LL owner thread");
+  state.exit_code = body.u8("exit code");
+  const uint8_t exited = body.u8("exited");
   if (exited > 1) throw StateFileError("invalid exited flag " + std::to_string(exited) + " (must be 0 or 1)");
   state.exited = exited == 1;
-  state.step = in.u64("step");
-  state.steps_since_last_context_switch = in.u64("steps since last context switch");
-  const uint8_t traverse_right = in.u8("traverseRight");
+  state.step = body.u64("step");
+  state.steps_since_last_context_switch = body.u64("steps since last context switch");
+  const uint8_t traverse_right = body.u8("traverseRight");
   if (traverse_right > 1)
     throw StateFileError("invalid traverseRight flag " + std::to_string(traverse_right) + " (must be 0 or 1)");
   state.traverse_right = traverse_right == 1;
-  state.next_thread_id = in.u64("next thread id");
-  read_stack(in, state.left_stack, "left thread stack");
-  read_stack(in, state.right_stack, "right thread stack");
-  const uint32_t hint_len = in.u32("last hint length");
-  const uint8_t* hint = in.take(hint_len, "last hint");
-  state.last_hint.assign(hint, hint + hint_len);
-  if (in.remaining() != 0)
-    throw StateFileError("trailing garbage: " + std::to_string(in.remaining()) + " unexpected bytes after the state");
+  state.next_thread_id = body.u64("next thread id");
+  read_stack(body, state.left_stack, "left thread stack");
+  read_stack(body, state.right_stack, "right thread stack");
+  const uint32_t hint_len = body.u32("last hint length");
+  for (uint32_t done = 0; done < hint_len;) {  // grown as the bytes arrive, not from the length
+    const uint32_t chunk = std::min<uint32_t>(hint_len - done, 1u << 16);
+    state.last_hint.resize(done + chunk);
+    body.read(state.last_hint.data() + done, chunk, "last hint");
+    done += chunk;
+  }
+  if (const size_t extra = body.trailing_bytes())
+    throw StateFileError("trailing garbage: " + std::to_string(extra) + (extra >= (size_t{1} << 20) ? " or more" : "") +
+                         " unexpected bytes after the state");
   return state;
+}
+
+}  // namespace
+
+namespace {
+
+// The serialized state as a random-access byte sequence, without building it: the 9-byte head,
+// one record (8-byte index, 4096 bytes) per page read straight from the page, then the tail.
+class SerializedView {
+ public:
+  explicit SerializedView(const State& state) {
+    const auto indices = state.memory.sorted_page_indices();
+    pages_.reserve(indices.size());
+    for (Word index : indices) pages_.push_back(state.memory.find_page(index));
+    head_[0] = StateVersion;
+    store_be64(head_ + 1, pages_.size());
+    auto put_u64 = [&](Word v) {
+      uint8_t b[8];
+      store_be64(b, v);
+      tail_.insert(tail_.end(), b, b + 8);
+    };
+    tail_.insert(tail_.end(), state.preimage_key.begin(), state.preimage_key.end());
+    put_u64(state.preimage_offset);
+    put_u64(state.heap);
+    tail_.push_back(state.ll_reservation_status);
+    put_u64(state.ll_address);
+    put_u64(state.ll_owner_thread);
+    tail_.push_back(state.exit_code);
+    tail_.push_back(state.exited ? 1 : 0);
+    put_u64(state.step);
+    put_u64(state.steps_since_last_context_switch);
+    tail_.push_back(state.traverse_right ? 1 : 0);
+    put_u64(state.next_thread_id);
+    for (const auto* stack : {&state.left_stack, &state.right_stack}) {
+      put_u64(stack->size());
+      for (const Thread& thread : *stack) {
+        const ThreadBytes bytes = encode_thread(thread);
+        tail_.insert(tail_.end(), bytes.begin(), bytes.end());
+      }
+    }
+    uint8_t len[4];
+    store_be32(len, static_cast<uint32_t>(state.last_hint.size()));
+    tail_.insert(tail_.end(), len, len + 4);
+    tail_.insert(tail_.end(), state.last_hint.begin(), state.last_hint.end());
+  }
+
+  size_t size() const { return HeadSize + pages_.size() * RecordSize + tail_.size(); }
+
+  void copy(size_t offset, size_t size, uint8_t* out) const {
+    const size_t pages_end = HeadSize + pages_.size() * RecordSize;
+    while (size > 0) {
+      size_t n;
+      if (offset < HeadSize) {
+        n = std::min(size, HeadSize - offset);
+        std::memcpy(out, head_ + offset, n);
+      } else if (offset < pages_end) {
+        const size_t record = (offset - HeadSize) / RecordSize;
+        const size_t within = (offset - HeadSize) % RecordSize;
+        if (within < 8) {
+          uint8_t index[8];
+          store_be64(index, pages_[record]->index);
+          n = std::min(size, 8 - within);
+          std::memcpy(out, index + within, n);
+        } else {
+          n = std::min(size, RecordSize - within);
+          std::memcpy(out, pages_[record]->bytes + (within - 8), n);
+        }
+      } else {
+        n = size;  // callers stay within size()
+        std::memcpy(out, tail_.data() + (offset - pages_end), n);
+      }
+      offset += n;
+      out += n;
+      size -= n;
+    }
+  }
+
+ private:
+  static constexpr size_t HeadSize = 9;
+  static constexpr size_t RecordSize = 8 + PageSize;
+  uint8_t head_[HeadSize];
+  std::vector<const Page*> pages_;
+  std::vector<uint8_t> tail_;
+};
+
+// An output file that appears under its name only when complete. The data goes to an unnamed
+// O_TMPFILE in the target directory (nothing is left if the process dies, even by SIGKILL),
+// which is then linked under a temporary name and renamed over the target. Where O_TMPFILE is
+// not supported, a mkstemp file is used instead.
+class AtomicFile {
+ public:
+  explicit AtomicFile(const std::string& path) : path_(path) {
+    const auto slash = path.find_last_of('/');
+    dir_ = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+    base_ = slash == std::string::npos ? path : path.substr(slash + 1);
+    fd_ = ::open(dir_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0755);
+    if (fd_ >= 0) return;
+    temp_ = (slash == std::string::npos ? std::string() : dir_) + ".tmp-" + base_ + "-XXXXXX";
+    fd_ = ::mkstemp(temp_.data());
+    if (fd_ < 0) {
+      const std::string err = errno_text();
+      temp_.clear();
+      throw StateFileError("cannot create a temporary file for " + path + ": " + err);
+    }
+  }
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  ~AtomicFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!temp_.empty()) ::unlink(temp_.c_str());
+  }
+
+  void write(const uint8_t* data, size_t size) {
+    while (size > 0) {
+      const ssize_t n = ::write(fd_, data, size);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw StateFileError("cannot write " + path_ + ": " + errno_text());
+      }
+      data += n;
+      size -= static_cast<size_t>(n);
+    }
+  }
+
+  void commit() {
+    if (::fchmod(fd_, 0755) != 0) throw StateFileError("cannot write " + path_ + ": " + errno_text());
+    if (temp_.empty()) {  // O_TMPFILE: give it a temporary name first (linkat cannot replace)
+      const std::string proc = "/proc/self/fd/" + std::to_string(fd_);
+      const std::string prefix = (dir_ == "." && path_.find('/') == std::string::npos ? std::string() : dir_) +
+                                 ".tmp-" + base_ + "-" + std::to_string(::getpid()) + "-";
+      for (unsigned attempt = 0;; ++attempt) {
+        std::string name = prefix + std::to_string(attempt);
+        if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, name.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+          temp_ = std::move(name);
+          break;
+        }
+        if (errno != EEXIST || attempt > 100) throw StateFileError("cannot write " + path_ + ": " + errno_text());
+      }
+    }
+    const int rc = ::close(fd_);
+    fd_ = -1;
+    if (rc != 0 || ::rename(temp_.c_str(), path_.c_str()) != 0)
+      throw StateFileError("cannot write " + path_ + ": " + errno_text());
+    temp_.clear();
+  }
+
+ private:
+  std::string path_, dir_, base_, temp_;
+  int fd_ = -1;
+};
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+constexpr size_t MemberInput = size_t{1} << 20;  // uncompressed bytes per gzip member
+
+void write_view_raw(const SerializedView& view, AtomicFile& file) {
+  constexpr size_t Chunk = size_t{8} << 20;
+  std::vector<uint8_t> buffer(std::min(Chunk, view.size()));
+  for (size_t offset = 0; offset < view.size(); offset += Chunk) {
+    const size_t n = std::min(Chunk, view.size() - offset);
+    view.copy(offset, n, buffer.data());
+    file.write(buffer.data(), n);
+  }
+}
+
+// Members of MemberInput bytes, compressed a batch at a time on every core, written in order.
+void write_view_gzip(const SerializedView& view, AtomicFile& file) {
+  const size_t members = std::max<size_t>(1, (view.size() + MemberInput - 1) / MemberInput);
+  const size_t batch = 4 * worker_count();
+  std::vector<std::vector<uint8_t>> outs(batch);
+  for (size_t first = 0; first < members; first += batch) {
+    const size_t count = std::min(batch, members - first);
+    parallel_ranges(count, 1, [&](size_t begin, size_t end) {
+      thread_local std::vector<uint8_t> input;
+      for (size_t i = begin; i < end; ++i) {
+        const size_t offset = (first + i) * MemberInput;
+        const size_t n = std::min(MemberInput, view.size() - offset);
+        input.resize(n);
+        view.copy(offset, n, input.data());
+        outs[i].clear();
+        gzip_members::append_member(input.data(), n, outs[i]);
+      }
+    });
+    for (size_t i = 0; i < count; ++i) file.write(outs[i].data(), outs[i].size());
+  }
+}
+
+}  // namespace
+
+std::vector<uint8_t> serialize_state(const State& state) {
+  const SerializedView view(state);
+  std::vector<uint8_t> out(view.size());
+  view.copy(0, out.size(), out.data());
+  return out;
+}
+
+State deserialize_state(const std::vector<uint8_t>& bytes) {
+  MemorySource source(bytes.data(), bytes.size());
+  return parse_state(source);
 }
 
 bool is_binary_state_path(const std::string& path) { return has_suffix(path, ".bin") || has_suffix(path, ".bin.gz"); }
 
 std::vector<uint8_t> read_file_maybe_gz(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw StateFileError("cannot open " + path + ": " + errno_text());
-  std::vector<uint8_t> raw;
-  uint8_t buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const std::string err = errno_text();
-      ::close(fd);
-      throw StateFileError("cannot read " + path + ": " + err);
-    }
-    if (n == 0) break;
-    raw.insert(raw.end(), buf, buf + n);
-  }
-  ::close(fd);
-  if (!has_suffix(path, ".gz")) return raw;
-
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) throw StateFileError("cannot open " + path + ": " + errno_text());
+  FileSource file(fd.get(), path);
+  GzipStreamSource gz(file, path);
+  ByteSource& source = has_suffix(path, ".gz") ? static_cast<ByteSource&>(gz) : file;
   std::vector<uint8_t> out;
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 16) != Z_OK) throw StateFileError("zlib initialisation failed");
-  zs.next_in = raw.data();
-  zs.avail_in = static_cast<uInt>(raw.size());
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    zs.next_out = buf;
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      inflateEnd(&zs);
-      throw StateFileError(path + ": corrupt gzip data" + (zs.msg ? std::string(" (") + zs.msg + ")" : ""));
-    }
-    out.insert(out.end(), buf, buf + (sizeof buf - zs.avail_out));
-    if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
-      inflateEnd(&zs);
-      throw StateFileError(path + ": truncated gzip data");
-    }
-  }
-  const bool trailing = zs.avail_in != 0;
-  inflateEnd(&zs);
-  if (trailing) throw StateFileError(path + ": trailing bytes after the gzip stream");
+  uint8_t buf[1 << 16];
+  while (const size_t n = source.read_some(buf, sizeof buf)) out.insert(out.end(), buf, buf + n);
   return out;
 }
 
@@ -206,38 +582,36 @@ void write_file_atomic(const std::string& path, const std::vector<uint8_t>& byte
     data.resize(zs.total_out);
   }
   const std::vector<uint8_t>& payload = gzip ? data : bytes;
-
-  const auto slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  std::string tmp = (slash == std::string::npos ? std::string() : dir) + ".tmp-" +
-                    (slash == std::string::npos ? path : path.substr(slash + 1)) + "-XXXXXX";
-  const int fd = ::mkstemp(tmp.data());
-  if (fd < 0) throw StateFileError("cannot create a temporary file for " + path + ": " + errno_text());
-  size_t done = 0;
-  while (done < payload.size()) {
-    const ssize_t n = ::write(fd, payload.data() + done, payload.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const std::string err = errno_text();
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw StateFileError("cannot write " + path + ": " + err);
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::fchmod(fd, 0755);
-  if (::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string err = errno_text();
-    ::unlink(tmp.c_str());
-    throw StateFileError("cannot write " + path + ": " + err);
-  }
+  AtomicFile file(path);
+  file.write(payload.data(), payload.size());
+  file.commit();
 }
 
 State read_state_file(const std::string& path) {
   if (!is_binary_state_path(path))
     throw StateFileError("unsupported state file " + path + ": the name must end in .bin or .bin.gz");
   try {
-    return deserialize_state(read_file_maybe_gz(path));
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) throw StateFileError("cannot open " + path + ": " + errno_text());
+    if (!has_suffix(path, ".gz")) {
+      FileSource file(fd.get(), path);
+      return parse_state(file);
+    }
+    struct stat info {};
+    if (::fstat(fd.get(), &info) != 0) throw StateFileError("cannot read " + path + ": " + errno_text());
+    auto members = ParallelGzipSource::index(fd.get(), static_cast<uint64_t>(info.st_size));
+    if (!members.empty()) {
+      try {
+        ParallelGzipSource source(fd.get(), path, std::move(members));
+        return parse_state(source);
+      } catch (const ParallelGzipSource::NotIndexed&) {
+        // Laid out unlike this writer's files after all: the plain stream decides.
+      }
+      if (::lseek(fd.get(), 0, SEEK_SET) != 0) throw StateFileError("cannot read " + path + ": " + errno_text());
+    }
+    FileSource file(fd.get(), path);
+    GzipStreamSource gz(file, path);
+    return parse_state(gz);
   } catch (const StateFileError& e) {
     const std::string what = e.what();
     if (what.find(path) != std::string::npos) throw;
@@ -248,7 +622,13 @@ State read_state_file(const std::string& path) {
 void write_state_file(const State& state, const std::string& path) {
   if (!is_binary_state_path(path))
     throw StateFileError("unsupported state file " + path + ": the name must end in .bin or .bin.gz");
-  write_file_atomic(path, serialize_state(state), has_suffix(path, ".gz"));
+  const SerializedView view(state);
+  AtomicFile file(path);
+  if (has_suffix(path, ".gz"))
+    write_view_gzip(view, file);
+  else
+    write_view_raw(view, file);
+  file.commit();
 }
 
 }  // namespace cannonball

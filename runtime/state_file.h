@@ -23,6 +23,30 @@ bool is_binary_state_path(const std::string& path);  // ends in .bin or .bin.gz
 State read_state_file(const std::string& path);
 void write_state_file(const State& state, const std::string& path);
 
+// Writes state files in the background, for snapshots taken while a run goes on: start() forks a
+// child that holds a copy-on-write image of the process (the state as it is at that moment,
+// whatever the caller does to it afterwards) and writes the file there, on every core, while the
+// caller continues. The child dies with the caller (nothing is left: the file appears only when
+// complete). At most one write is in flight: start() first waits for the previous one.
+class BackgroundStateWriter {
+ public:
+  BackgroundStateWriter() = default;
+  BackgroundStateWriter(const BackgroundStateWriter&) = delete;
+  BackgroundStateWriter& operator=(const BackgroundStateWriter&) = delete;
+  ~BackgroundStateWriter();  // waits for a write in flight; its error is lost (call wait())
+
+  void start(const State& state, const std::string& path);
+  // Waits for the write in flight, if any; throws StateFileError with the child's message when it
+  // failed.
+  void wait();
+  bool busy() const { return child_ > 0; }
+
+ private:
+  int child_ = -1;
+  int error_pipe_ = -1;
+  std::string path_;
+};
+
 // Whole-file helpers shared by every writer: gzip chosen by a `.gz` suffix, atomic rename.
 std::vector<uint8_t> read_file_maybe_gz(const std::string& path);
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes, bool gzip);

@@ -15,7 +15,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libcrypto++-dev zlib1g-dev libzstd-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libxbyak-dev libasmjit-dev libcapstone-dev
   gcc-mips64-linux-gnuabi64 binutils-mips64-linux-gnuabi64 qemu-user
-  valgrind hyperfine
+  valgrind hyperfine strace
+  libisal-dev  # parallel multi-member gzip state files (runtime/gzip_members.cpp)
   clang-16 libfuzzer-16-dev libclang-rt-16-dev  # the libFuzzer targets (tools/fuzz.sh)
 )
 

@@ -32,7 +32,7 @@ if [ -z "$gocache" ] || [ "$gocache" = off ]; then
 	export GOCACHE="$OUT/.gocache"
 fi
 
-MIPS_GUESTS="hello entry alloc keccak random eventfd goroutines sync deadlock panic compute compute-small claim livelock tightloop atomics"
+MIPS_GUESTS="hello entry alloc keccak random eventfd goroutines sync deadlock panic compute compute-small claim livelock tightloop atomics bigmem"
 NATIVE="host claimdata"
 
 # up_to_date OUTPUT PKGDIR: OUTPUT exists and is newer than all its inputs.
