@@ -35,14 +35,12 @@ RunResult JitEngine::advance(Word steps, bool stop_after_preimage_read) {
         continue;
       }
     }
-    const bool is_syscall = !state.active_stack().empty() &&
-                            (state.memory.read_u32(state.current_thread().pc & ~Word{3}) & 0xFC00'003Fu) == 0x0C;
     if (auto exception = vm_.step()) {
       result.exception = std::move(exception);
       return result;
     }
     ++result.steps;
-    runtime_->after_interpreter_step(is_syscall);
+    runtime_->after_interpreter_step();
     if (stop_after_preimage_read && vm_.last_step_read_preimage()) break;
   }
   return result;

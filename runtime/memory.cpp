@@ -136,6 +136,7 @@ Hash32 Memory::node_hash(Word gindex, unsigned height) const {
 
 void Memory::flush_dirty_pages() {
   if (dirty_pages_.empty()) return;
+  ++clean_epoch_;
   std::vector<Word> level;
   level.reserve(dirty_pages_.size());
   for (Page* page : dirty_pages_) {
