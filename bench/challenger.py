@@ -19,6 +19,7 @@ import os
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -39,44 +40,57 @@ def final_step(state):
 
 
 def timed(cmd):
-    tf = tempfile.NamedTemporaryFile(delete=False)
-    tf.close()
+    """Wall seconds, CPU seconds (user + system of the VM and the processes it waited for) and
+    peak RSS (KiB) of one run."""
     start = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", tf.name, *cmd], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    err_chunks = []
+    t = threading.Thread(target=lambda: err_chunks.append(p.stderr.read()))
+    t.start()
+    _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - start
-    rss = [int(x) for x in open(tf.name).read().split() if x.isdigit()]
-    os.unlink(tf.name)
+    t.join()
+    p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr[-2000:]}")
-    return wall, rss[-1] if rss else 0
+        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {''.join(err_chunks)[-2000:]}")
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
 
 
-def measure(name, start_state, host_args, rounds, tmp):
+# op-challenger's flags, one at a time and all together. DIR is the run's output directory, N the
+# proof step.
+def flag_sets(out, proof_step):
+    info = ["--info-at", "%10000000"]
+    snap = ["--snapshot-at", "%1000000000", "--snapshot-fmt", out + "/%d.bin.gz"]
+    proof = ["--proof-at", f"={proof_step}", "--proof-fmt", out + "/%d.json.gz"]
+    debug = ["--debug-info", out + "/debug.json"]
+    return {"plain": [], "info-at": info, "snapshot-at": snap, "proof-at": proof, "debug-info": debug,
+            "all": info + snap + proof + debug}
+
+
+def measure(name, start_state, host_args, rounds, tmp, kinds):
     # The trace length: run once to the end.
-    end = os.path.join(tmp, name + "-end.bin.gz")
+    end = os.path.join(tmp, name.replace(" ", "-") + "-end.bin.gz")
     cb("run", "--engine", "jit", "--input", start_state, "--output", end, "--meta", "", *host_args)
     steps = final_step(end)
     proof_step = max(1, steps - 1000)
     stop = f"={proof_step + 1}"
-    plain = [CANNONBALL, "run", "--engine", "jit", "--input", start_state, "--output", "", "--meta", "",
-             "--stop-at", stop, *host_args]
-    out = os.path.join(tmp, name + "-flags")
+    out = os.path.join(tmp, name.replace(" ", "-") + "-flags")
     os.makedirs(out, exist_ok=True)
-    flags = [CANNONBALL, "run", "--engine", "jit", "--input", start_state, "--output", "", "--meta", "",
-             "--info-at", "%10000000", "--snapshot-at", "%1000000000", "--snapshot-fmt", out + "/%d.bin.gz",
-             "--proof-at", f"={proof_step}", "--proof-fmt", out + "/%d.json.gz", "--stop-at", stop,
-             "--debug-info", out + "/debug.json", *host_args]
-    rows = {"plain": [], "flags": []}
-    for _ in range(rounds):
-        for kind, cmd in (("plain", plain), ("flags", flags)):
-            wall, rss = timed(cmd)
-            rows[kind].append({"wall_s": wall, "rss_kib": rss})
+    sets = flag_sets(out, proof_step)
+    base = [CANNONBALL, "run", "--engine", "jit", "--input", start_state, "--output", "", "--meta", "", "--stop-at", stop]
+    rows = {k: [] for k in kinds}
+    for _ in range(rounds):  # alternating, so that load on the machine hits every kind alike
+        for kind in kinds:
+            wall, cpu, rss = timed(base + sets[kind] + host_args)
+            rows[kind].append({"wall_s": wall, "cpu_s": cpu, "rss_kib": rss})
     snapshots = len(glob.glob(out + "/*.bin.gz"))
-    plain_s = statistics.median(r["wall_s"] for r in rows["plain"])
-    flags_s = statistics.median(r["wall_s"] for r in rows["flags"])
-    return {"workload": name, "steps": proof_step + 1, "proof_step": proof_step, "snapshots": snapshots,
-            "plain_s": plain_s, "flags_s": flags_s, "overhead": flags_s / plain_s - 1, "rounds": rows}
+    med = {k: {m: statistics.median(r[m] for r in rows[k]) for m in ("wall_s", "cpu_s", "rss_kib")} for k in kinds}
+    result = {"workload": name, "steps": proof_step + 1, "proof_step": proof_step, "snapshots": snapshots,
+              "median": med, "rounds": rows}
+    if "plain" in kinds and "all" in kinds:
+        result.update(plain_s=med["plain"]["wall_s"], flags_s=med["all"]["wall_s"],
+                      overhead=med["all"]["cpu_s"] / med["plain"]["cpu_s"] - 1)
+    return result
 
 
 def svg(results):
@@ -98,39 +112,67 @@ def svg(results):
     return "\n".join(out) + "\n"
 
 
+def opprogram_cases():
+    """op-program captures (tools/opprogram): name -> (start state, host command)."""
+    cases = {}
+    for case in sorted(glob.glob(os.path.join(B, "opprogram", "*", "case.json"))):
+        spec = json.load(open(case))
+        state, host = spec.get("prestate"), spec.get("host_argv")
+        if not state or not host:
+            continue  # a capture without a start state and host command cannot be run here
+        d = os.path.dirname(case)
+        rel = lambda a: os.path.normpath(os.path.join(d, a)) if a.startswith(".") else a
+        cases["op-program-" + os.path.basename(d)] = (rel(state), ["--", *map(rel, host)])
+    return cases
+
+
+def table(results, kinds):
+    head = "| workload | steps | snapshots | " + " | ".join(kinds) + " |"
+    lines = [head, "|---|---|---|" + "---|" * len(kinds)]
+    for r in results:
+        plain = r["median"].get("plain", {}).get("cpu_s")
+        cells = []
+        for k in kinds:
+            m = r["median"][k]
+            cell = f"{m['cpu_s']:.2f} s"
+            if plain and k != "plain":
+                cell += f" ({m['cpu_s'] / plain:.2f}×)"
+            cells.append(cell)
+        lines.append(f"| {r['workload']} | {r['steps']:,} | {r['snapshots']} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--workloads", default=",".join(WORKLOADS))
+    cases = opprogram_cases()
+    ap.add_argument("--workloads", default=",".join([*WORKLOADS, *cases]))
+    ap.add_argument("--kinds", default="plain,info-at,snapshot-at,proof-at,debug-info,all",
+                    help="flag sets to run: plain, info-at, snapshot-at, proof-at, debug-info, all")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
     args = ap.parse_args()
+    kinds = args.kinds.split(",")
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.workloads.split(","):
-            state = os.path.join(tmp, name + ".bin.gz")
-            cb("load-elf", "--type", "multithreaded64-5", "--path", WORKLOADS[name], "--out", state, "--meta", "")
-            results.append(measure(name, state, [], args.rounds, tmp))
-            print(f"{name}: plain {results[-1]['plain_s']:.2f} s, flags {results[-1]['flags_s']:.2f} s "
-                  f"({results[-1]['overhead'] * 100:+.1f} %)", flush=True)
-        for case in sorted(glob.glob(os.path.join(B, "opprogram", "*", "case.json"))):
-            spec = json.load(open(case))
-            if "state" not in spec or "host" not in spec:
-                continue  # a capture without a start state and host command cannot be run here
-            host = [os.path.join(os.path.dirname(case), a) if a.startswith(".") else a for a in spec["host"]]
-            results.append(measure("op-program " + os.path.basename(os.path.dirname(case)),
-                                   os.path.join(os.path.dirname(case), spec["state"]), ["--", *host], args.rounds, tmp))
+            if name in cases:
+                state, host = cases[name]
+            else:
+                state, host = os.path.join(tmp, name + ".bin.gz"), []
+                cb("load-elf", "--type", "multithreaded64-5", "--path", WORKLOADS[name], "--out", state, "--meta", "")
+            r = measure(name, state, host, args.rounds, tmp, kinds)
+            results.append(r)
+            print("\n".join(table([r], kinds)[2:]), flush=True)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "challenger.json"), "w") as f:
         json.dump(results, f, indent=2)
-    lines = ["| workload | steps | snapshots | plain (median) | with op-challenger's flags | overhead |",
-             "|---|---|---|---|---|---|"]
-    for r in results:
-        lines.append(f"| {r['workload']} | {r['steps']:,} | {r['snapshots']} | {r['plain_s']:.2f} s | "
-                     f"{r['flags_s']:.2f} s | {r['overhead'] * 100:+.1f} % |")
+    lines = ["CPU seconds (user + system, median of the rounds), ratio to the plain run in brackets.", ""]
+    lines += table(results, kinds)
     with open(os.path.join(args.out, "challenger.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
-    with open(os.path.join(args.out, "challenger.svg"), "w") as f:
-        f.write(svg(results))
+    if all("flags_s" in r for r in results):
+        with open(os.path.join(args.out, "challenger.svg"), "w") as f:
+            f.write(svg(results))
     print("\n".join(lines))
 
 

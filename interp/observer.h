@@ -34,12 +34,17 @@ class SchedulerObserver {
   // anonymous mapping). `advice` is a2 for madvise, 0 otherwise.
   virtual void on_memory_release(const State&, const Thread&, Word /*syscall*/, Word /*addr*/, Word /*len*/,
                                  Word /*advice*/) {}
-  // Data accesses, delivered only while `watch_data` is set (the JIT then leaves every step to the
-  // interpreter). `addr` is the byte address the instruction names and `opcode` its major opcode
-  // (a load, a store, ll/lld or a successful sc/scd), before the access; a syscall's write into
-  // memory comes as opcode 0 with its byte count in `size`.
+  // Data accesses, delivered only while `watch_data` is set. `addr` is the byte address the
+  // instruction names and `opcode` its major opcode (a load, a store, ll/lld or a successful
+  // sc/scd), before the access; a syscall's write into memory comes as opcode 0 with its byte
+  // count in `size`. An observer that cares only about some pages says which in `watches_page`
+  // and bumps `watch_epoch` whenever a page joins them: the JIT then runs compiled code and leaves
+  // only the accesses to watched pages to the interpreter (which reports them); pages that leave
+  // the set may still be reported.
   virtual void on_data_access(const State&, const Thread&, Word /*addr*/, unsigned /*opcode*/, Word /*size*/) {}
+  virtual bool watches_page(Word /*page_index*/) const { return watch_data; }
   bool watch_data = false;
+  uint64_t watch_epoch = 0;
 };
 
 }  // namespace cannonball

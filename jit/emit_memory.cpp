@@ -3,12 +3,14 @@
 // Constraints: guest memory is big-endian and Page::bytes holds it in guest byte order, so a
 // naturally aligned sub-word access is one host load/store at (addr & 0xFFF & ~(size-1)) plus a
 // byte swap. Reads never allocate: a TLB miss calls jit_tlb_fill, which maps absent pages to a
-// shared zero page. A store takes the fast path only when the TLB entry's write tag matches,
-// which the runtime grants only for pages that are merkle-dirty, hold no translated code and do
-// not hold the LL reservation word (JitRuntime::store_allowed, revoked whenever one of those
-// stops being true). Otherwise the whole instruction runs through the interpreter helper, which
-// marks the page dirty, clears the reservation, invalidates code (the block then exits right
-// after the store) and refills the TLB slot. lwl/lwr/ldl/ldr/swl/swr/sdl/sdr always use it.
+// shared zero page; a page an observer watches is never mapped, so a load from it runs through
+// the interpreter helper (which reports the access). A store takes the fast path only when the
+// TLB entry's write tag matches, which the runtime grants only for pages that are merkle-dirty,
+// hold no translated code, do not hold the LL reservation word and are not watched
+// (JitRuntime::store_allowed, revoked whenever one of those stops being true). Otherwise the
+// whole instruction runs through the interpreter helper, which marks the page dirty, clears the
+// reservation, invalidates code (the block then exits right after the store) and refills the
+// TLB slot. lwl/lwr/ldl/ldr/swl/swr/sdl/sdr always use it.
 #include "jit/emitter.h"
 
 #include "jit/helpers.h"
@@ -50,42 +52,50 @@ bool Emitter::emit_memory(const PlannedInsn& in, size_t index) {
   const uint32_t offset_mask = static_cast<uint32_t>(PageSize - 1) & ~(size - 1);
 
   if (!is_store) {
-    if (rt == 0) return true;  // a load into $0 has no effect
+    // A load into $0 changes nothing, but an observer watching its page still sees it: only the
+    // TLB check remains.
     Label& retry = new_label();
     Label& miss = new_label();
+    Label& done = new_label();
     L(retry);
     emit_address_and_tlb(in, false, miss);
     and_(eax, offset_mask);
-    switch (in.op) {
-      case Op::lb: movsx(rcx, byte[rdx + rax]); break;
-      case Op::lbu: movzx(ecx, byte[rdx + rax]); break;
-      case Op::lh:
-      case Op::lhu:
-        movzx(ecx, word[rdx + rax]);
-        rol(cx, 8);
-        if (in.op == Op::lh)
-          movsx(rcx, cx);
-        else
-          movzx(ecx, cx);
-        break;
-      case Op::lw:
-      case Op::lwu:
-        mov(ecx, dword[rdx + rax]);
-        bswap(ecx);
-        if (in.op == Op::lw) movsxd(rcx, ecx);
-        break;
-      default:
-        mov(rcx, qword[rdx + rax]);
-        bswap(rcx);
-        break;
+    if (rt != 0) {
+      switch (in.op) {
+        case Op::lb: movsx(rcx, byte[rdx + rax]); break;
+        case Op::lbu: movzx(ecx, byte[rdx + rax]); break;
+        case Op::lh:
+        case Op::lhu:
+          movzx(ecx, word[rdx + rax]);
+          rol(cx, 8);
+          if (in.op == Op::lh)
+            movsx(rcx, cx);
+          else
+            movzx(ecx, cx);
+          break;
+        case Op::lw:
+        case Op::lwu:
+          mov(ecx, dword[rdx + rax]);
+          bswap(ecx);
+          if (in.op == Op::lw) movsxd(rcx, ecx);
+          break;
+        default:
+          mov(rcx, qword[rdx + rax]);
+          bswap(rcx);
+          break;
+      }
+      store_reg(rt, rcx);
     }
-    store_reg(rt, rcx);
-    cold_code_.push_back([this, &retry, &miss] {
+    L(done);
+    cold_code_.push_back([this, &retry, &miss, &done, index] {
       L(miss);
       mov(rdi, r14);
       mov(rsi, rcx);
       call_helper(reinterpret_cast<const void*>(&jit_tlb_fill));
-      jmp(retry, T_NEAR);
+      test(eax, eax);
+      jnz(retry, T_NEAR);
+      emit_interpreter_call(index);  // a watched page: the interpreter reports the access
+      jmp(done, T_NEAR);
     });
     return true;
   }

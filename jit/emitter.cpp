@@ -109,6 +109,7 @@ void Emitter::emit_interpreter_call(size_t index) {
   mov(esi, in.insn);
   mov(rdx, r15);
   mov(ecx, static_cast<uint32_t>(plan_->insns.size() - index));
+  mov(r8, in.pc);
   call_helper(reinterpret_cast<const void*>(&jit_execute_insn));
   const bool in_delay_slot = plan_->ends_in_branch && index + 1 == plan_->insns.size();
   if (in_delay_slot) return;  // cannot fault (scan_block); the block ends right here anyway

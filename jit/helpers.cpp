@@ -4,7 +4,7 @@
 
 namespace cannonball::jit {
 
-uint32_t jit_execute_insn(JitContext* ctx, uint32_t insn, Word fuel, uint32_t steps_left_in_block) noexcept {
+uint32_t jit_execute_insn(JitContext* ctx, uint32_t insn, Word fuel, uint32_t steps_left_in_block, Word pc) noexcept {
   JitRuntime& runtime = *ctx->runtime;
   ctx->code_invalidated = 0;
   // Steps generated code completed before this instruction, then this one (the interpreter counts
@@ -16,6 +16,9 @@ uint32_t jit_execute_insn(JitContext* ctx, uint32_t insn, Word fuel, uint32_t st
   const unsigned opcode = insn >> 26;
   const bool is_store = opcode >= 0x28 && opcode <= 0x3F;  // ll/sc never reach here
   const Word addr = ctx->thread->regs[(insn >> 21) & 0x1F] + sign_extend(insn & 0xFFFF, 16);
+  // Generated code keeps the pc in the block's exit; a memory access reports the thread's pc to
+  // observers, so it must hold this instruction's (the block's exit sets it again).
+  if (opcode >= 0x20 || opcode == 0x1A || opcode == 0x1B) ctx->thread->pc = pc;
   try {
     runtime.vm().execute_core(insn);
   } catch (...) {
@@ -28,6 +31,6 @@ uint32_t jit_execute_insn(JitContext* ctx, uint32_t insn, Word fuel, uint32_t st
   return ctx->code_invalidated ? HelperCodeInvalidated : HelperOk;
 }
 
-void jit_tlb_fill(JitContext* ctx, Word page_index) noexcept { ctx->runtime->tlb_fill(page_index); }
+uint32_t jit_tlb_fill(JitContext* ctx, Word page_index) noexcept { return ctx->runtime->tlb_fill(page_index) ? 1 : 0; }
 
 }  // namespace cannonball::jit

@@ -19,8 +19,10 @@ inline constexpr uint32_t HelperCodeInvalidated = 2;   // done, but code was inv
 // sets state.step and steps_since_last_context_switch to exactly what the interpreter has while
 // it executes this instruction (both already counted), so observers and syscall-free semantics
 // see the same counters under both engines.
-uint32_t jit_execute_insn(JitContext* ctx, uint32_t insn, Word fuel, uint32_t steps_left_in_block) noexcept;
-// Maps `page_index` in the TLB (to the shared zero page when the page is absent).
-void jit_tlb_fill(JitContext* ctx, Word page_index) noexcept;
+// `pc` is the instruction's address: a load or store sees it as the thread's pc (observers report it).
+uint32_t jit_execute_insn(JitContext* ctx, uint32_t insn, Word fuel, uint32_t steps_left_in_block, Word pc) noexcept;
+// Maps `page_index` in the TLB (to the shared zero page when the page is absent); 0 when the page
+// is watched by an observer (the access must then run through jit_execute_insn), 1 otherwise.
+uint32_t jit_tlb_fill(JitContext* ctx, Word page_index) noexcept;
 
 }  // namespace cannonball::jit

@@ -20,9 +20,9 @@ bool JitEngine::can_run_blocks() const {
   if (state.exited || state.active_stack().empty()) return false;
   if (state.steps_since_last_context_switch >= SchedQuantum) return false;
   const Thread& thread = state.current_thread();
-  // An observer watching data accesses sees them only from the interpreter.
-  const bool watching = vm_.observer() != nullptr && vm_.observer()->watch_data;
-  return !thread.exited && thread.next_pc == thread.pc + 4 && (thread.pc & 3) == 0 && !watching;
+  // An observer watching data accesses sees those to its pages from the interpreter: the TLB
+  // never maps a watched page (JitRuntime::tlb_fill).
+  return !thread.exited && thread.next_pc == thread.pc + 4 && (thread.pc & 3) == 0;
 }
 
 RunResult JitEngine::run_steps(Word steps) {

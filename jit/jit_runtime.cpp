@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "interp/observer.h"
+
 namespace cannonball::jit {
 namespace {
 
@@ -52,7 +54,10 @@ void JitRuntime::after_interpreter_step(bool was_syscall) {
   // merkle_dirty flags and so takes fast-store permission away; a new page may shadow a TLB
   // entry that points at the zero page, and a write to a page shared with a copy of the memory
   // replaces it by a private clone (both change the memory's layout version).
-  if (was_syscall || vm_.state().memory.layout_version() != known_layout_version_)
+  // An observer may have started watching pages that the TLB maps.
+  const SchedulerObserver* observer = vm_.observer();
+  if (was_syscall || vm_.state().memory.layout_version() != known_layout_version_ ||
+      (observer && observer->watch_epoch != known_watch_epoch_))
     tlb_flush();
   else
     sync_reservation();
@@ -63,20 +68,27 @@ void JitRuntime::tlb_flush() {
   std::fill(tlb_.begin(), tlb_.end(), TlbEntry{InvalidPageIndex, nullptr, InvalidPageIndex, 0});
   known_layout_version_ = vm_.state().memory.layout_version();
   ll_page_ = vm_.state().ll_address >> PageAddrBits;
+  if (const SchedulerObserver* observer = vm_.observer()) known_watch_epoch_ = observer->watch_epoch;
 }
 
 bool JitRuntime::store_allowed(Word page_index, const Page* page) const {
   return page != nullptr && page->merkle_dirty && !page->has_code && page_index != ll_page_;
 }
 
-void JitRuntime::tlb_fill(Word page_index) noexcept {
+bool JitRuntime::tlb_fill(Word page_index) noexcept {
   ++stats_.tlb_fills;
+  const SchedulerObserver* observer = vm_.observer();
+  if (observer && observer->watch_data && observer->watches_page(page_index)) {
+    tlb_[page_index & (TlbEntries - 1)] = TlbEntry{InvalidPageIndex, nullptr, InvalidPageIndex, 0};
+    return false;
+  }
   Page* page = vm_.state().memory.find_page_mut(page_index);
   const Word write_index = store_allowed(page_index, page) ? page_index : InvalidPageIndex;
   tlb_[page_index & (TlbEntries - 1)] = TlbEntry{page_index, page ? page : zero_page_.get(), write_index, 0};
   // A store can allocate or clone only the page it writes; keep the version in step so that a
   // later interpreter step does not flush the TLB for it.
   known_layout_version_ = vm_.state().memory.layout_version();
+  return true;
 }
 
 void JitRuntime::revoke_store(Word page_index) noexcept {

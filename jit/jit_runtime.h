@@ -47,7 +47,9 @@ class JitRuntime {
   // block could run).
   Word run_blocks(Word fuel);
 
-  void tlb_fill(Word page_index) noexcept;
+  // Maps `page_index` in the TLB; false (and the slot left empty) when an observer watches the
+  // page's data accesses, which then run through the interpreter.
+  bool tlb_fill(Word page_index) noexcept;
   // Takes fast-store permission away from the page of the LL reservation when it moved.
   void sync_reservation() noexcept;
   void invalidate_page(Page& page) noexcept;
@@ -82,6 +84,7 @@ class JitRuntime {
   };
   std::unordered_map<Word, std::vector<Link>> links_;  // target pc -> chain cells aiming at it
   uint64_t known_layout_version_ = 0;
+  uint64_t known_watch_epoch_ = 0;  // the observer's watch_epoch when the TLB was last flushed
   Word ll_page_ = 0;  // page of state.ll_address when the TLB permissions were last checked
   JitStats stats_;
 };

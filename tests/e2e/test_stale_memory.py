@@ -149,6 +149,18 @@ class StaleMemory(unittest.TestCase):
                 self.assertEqual(int(first["word"], 16), int(f"{FILL:02x}" * 8, 16))
                 self.assertEqual(info["hazards"][0]["first_step"], first["step"])
 
+    def test_audit_sees_the_same_accesses_in_every_engine(self):
+        # The JIT runs compiled code while stale bytes exist and leaves only the accesses to stale
+        # pages to the interpreter: every figure (stale loads by pc, the first one, the hazards)
+        # must still be the interpreter's.
+        infos = {}
+        for engine in ENGINES:
+            _, _, infos[engine], _ = self.run_vm(os.path.join(STALE, "scavenge.elf"), engine, "--debug-info",
+                                                 os.path.join(self.dir, "debug.json"))
+        self.assertGreater(infos[ENGINES[0]]["memory_release"]["stale_reads"], 0)
+        for engine in ENGINES[1:]:
+            self.assertEqual(infos[engine], infos[ENGINES[0]], engine)
+
     def test_audit_is_quiet_on_the_controls(self):
         for name in ["scavenge-md0.elf", "scavenge-go125.elf"]:
             for engine in ENGINES:

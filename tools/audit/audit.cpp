@@ -321,6 +321,7 @@ void AuditObserver::on_memory_release(const State& state, const Thread& t, Word 
   mark_stale(state.memory, addr, len, state.step, syscall);
   watch_data = !stale_.empty();
   if (m.stale_bytes == before) return;
+  ++watch_epoch;  // pages may have joined the watched set
   if (m.stale_calls < 2000) mark(t.thread_id, 4, state.step);
   m.stale_calls += 1;
   m.last_stale_step = state.step;

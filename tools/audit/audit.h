@@ -108,6 +108,7 @@ class AuditObserver final : public RunStats {
   void on_switch(const State&) override;
   void on_memory_release(const State&, const Thread&, Word syscall, Word addr, Word len, Word advice) override;
   void on_data_access(const State&, const Thread&, Word addr, unsigned opcode, Word size) override;
+  bool watches_page(Word page_index) const override { return stale_.count(page_index) != 0; }
 
   // Closes the open turn at the state's current step (call once, at the end of the run).
   void finish(const State& state);
