@@ -44,6 +44,7 @@ pick(d["steps"] // 2, "middle step")
 pick(d["steps"] - 1, "last step")
 if len(picked) < 10:
     sys.exit(f"error: only {len(picked)} interesting steps found")
+print("\n".join(f"--proof={s}" for s in picked))
 PY
 )
 if [ "${#proofs[@]}" -lt 10 ]; then
