@@ -41,7 +41,7 @@ void BM_Guest(benchmark::State& bench, const std::string& name, bool use_jit, Wo
     else
       engine = std::make_unique<InterpEngine>(vm);
     bench.ResumeTiming();
-    const RunResult result = engine->advance(limit, false);
+    const RunResult result = engine->advance(limit);
     if (result.exception) bench.SkipWithError(result.exception->message().c_str());
     steps += result.steps;
   }

@@ -24,6 +24,17 @@ const char* exception_name(ExceptionKind kind) {
   return "unknown exception";
 }
 
+const char* stop_reason_name(StopReason reason) {
+  switch (reason) {
+    case StopReason::Budget: return "budget";
+    case StopReason::Exited: return "exited";
+    case StopReason::VmException: return "vm-exception";
+    case StopReason::PreimageRead: return "preimage-read";
+    case StopReason::Interrupted: return "interrupted";
+  }
+  return "unknown";
+}
+
 std::string VmException::message() const {
   std::string text = std::string("VM exception: ") + exception_name(kind) + " at step " + std::to_string(step) +
                      ", pc " + hex_word(pc);
@@ -177,15 +188,23 @@ std::optional<VmException> Vm::step_with_proof(StepWitness& out) {
   return std::nullopt;
 }
 
-RunResult Vm::run(Word steps, bool stop_after_preimage_read) {
+RunResult Vm::run(Word steps) {
   RunResult result;
-  while (result.steps < steps && !state_.exited) {
+  if (state_.exited) {
+    result.reason = StopReason::Exited;
+    return result;
+  }
+  while (result.steps < steps) {
     if (auto exception = step()) {
+      result.reason = StopReason::VmException;
       result.exception = std::move(exception);
       return result;
     }
     ++result.steps;
-    if (stop_after_preimage_read && read_preimage_this_step_) break;
+    if (auto stop = stop_after_step()) {
+      result.reason = *stop;
+      return result;
+    }
   }
   return result;
 }

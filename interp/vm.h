@@ -6,7 +6,8 @@
 // Invariants:
 //  - a step either completes and leaves a valid post-state, or returns a VmException (the state is
 //    then unusable, as upstream has no post-state for it);
-//  - `run(n)` executes exactly n steps unless the state exits or an exception occurs first;
+//  - `run(n)` executes exactly n steps unless the state exits, an exception occurs or a stop
+//    condition (StopConditions) holds after a step, and reports which (StopReason);
 //  - nothing here prints: guest output goes to the output sink, hints to the oracle.
 #pragma once
 
@@ -61,10 +62,26 @@ using OutputSink = std::function<void(int fd, std::span<const uint8_t> bytes)>;
 
 class SchedulerObserver;  // audit statistics (tools/ side); null when not asked for
 
+// Why a run of several steps (Vm::run, Engine::advance, the run loop) ended.
+enum class StopReason : uint8_t {
+  Budget,        // ran every step it was given
+  Exited,        // the state exited (a later step has nothing to do)
+  VmException,   // a step raised a VM exception (RunResult::exception says which)
+  PreimageRead,  // the last step read the pre-image fd and StopConditions asked to stop there
+  Interrupted,   // a signal or the caller asked to stop (run loop only; engines never report it)
+};
+const char* stop_reason_name(StopReason reason);
+
 // The outcome of a run of several steps.
 struct RunResult {
-  Word steps = 0;  // steps executed
-  std::optional<VmException> exception;
+  Word steps = 0;  // steps that completed (a step that raised an exception is not counted)
+  StopReason reason = StopReason::Budget;
+  std::optional<VmException> exception;  // set exactly when reason == VmException
+};
+
+// Conditions after a step that end a run early, whatever the engine.
+struct StopConditions {
+  bool after_preimage_read = false;  // a step that read the pre-image fd (for --stop-at-preimage)
 };
 
 class Vm {
@@ -83,9 +100,17 @@ class Vm {
   std::optional<VmException> step();
   // One step recording its witness and proof. On an exception `out` is incomplete.
   std::optional<VmException> step_with_proof(StepWitness& out);
-  // Exactly `steps` steps, fewer only if the state exits or an exception occurs, or (when asked)
-  // right after a step that read from the pre-image fd.
-  RunResult run(Word steps, bool stop_after_preimage_read = false);
+  // Exactly `steps` steps, fewer only if the state exits, an exception occurs, or a stop
+  // condition holds after a step; the result says which.
+  RunResult run(Word steps);
+  void set_stop_conditions(StopConditions conditions) { stop_conditions_ = conditions; }
+  // Whether the state after the last step ends a run (Exited, PreimageRead), checked by every
+  // engine after each step it leaves to the VM.
+  std::optional<StopReason> stop_after_step() const {
+    if (state_.exited) return StopReason::Exited;
+    if (stop_conditions_.after_preimage_read && read_preimage_this_step_) return StopReason::PreimageRead;
+    return std::nullopt;
+  }
   // Whether the most recent step read fd 5, and the pre-step offset it read at.
   bool last_step_read_preimage() const { return read_preimage_this_step_; }
   Word last_preimage_offset() const { return last_preimage_offset_; }
@@ -93,8 +118,9 @@ class Vm {
   // Proof slot #2 (spec §17.1) holds the proof of the last clock_gettime's second word, taken
   // mid-step, in proof and plain steps alike. Computing it needs a fresh merkle root, which is
   // far too costly to do on every clock_gettime of a fast-forward. In Deferred mode a plain
-  // clock_gettime only records its step and marks the slot stale; the run loop re-creates the
-  // slot (by replay) before a proof step that would expose it. Eager is the default.
+  // clock_gettime only records its step and marks the slot stale; the Prover
+  // (tools/runloop/prover.h) re-creates the slot (by replay) before a proof step that would
+  // expose it. Eager is the default.
   enum class Slot2Mode : uint8_t { Eager, Deferred };
   void set_slot2_mode(Slot2Mode mode) { slot2_mode_ = mode; }
   Slot2Mode slot2_mode() const { return slot2_mode_; }
@@ -151,6 +177,7 @@ class Vm {
   OutputSink output_;
   SchedulerObserver* observer_ = nullptr;
   PreimageCache preimage_cache_;
+  StopConditions stop_conditions_;
   Word preimage_requests_ = 0;
   Word total_preimage_size_ = 0;
 

@@ -7,7 +7,7 @@
 
 namespace cannonball::jit {
 
-JitEngine::JitEngine(Vm& vm) : vm_(vm), runtime_(std::make_unique<JitRuntime>(vm)) {}
+JitEngine::JitEngine(Vm& vm) : Engine(vm), vm_(vm), runtime_(std::make_unique<JitRuntime>(vm)) {}
 JitEngine::~JitEngine() = default;
 
 void JitEngine::clear_code() { runtime_->clear_code(); }
@@ -25,7 +25,7 @@ bool JitEngine::can_run_blocks() const {
   return !thread.exited && thread.next_pc == thread.pc + 4 && (thread.pc & 3) == 0 && !watching;
 }
 
-RunResult JitEngine::advance(Word steps, bool stop_after_preimage_read) {
+RunResult JitEngine::run_steps(Word steps) {
   State& state = vm_.state();
   RunResult result;
   runtime_->prepare();
@@ -41,13 +41,18 @@ RunResult JitEngine::advance(Word steps, bool stop_after_preimage_read) {
     const bool is_syscall = !state.active_stack().empty() &&
                             (state.memory.read_u32(state.current_thread().pc & ~Word{3}) & 0xFC00'003Fu) == 0x0C;
     if (auto exception = vm_.step()) {
+      result.reason = StopReason::VmException;
       result.exception = std::move(exception);
       return result;
     }
     ++result.steps;
     runtime_->after_interpreter_step(is_syscall);
-    if (stop_after_preimage_read && vm_.last_step_read_preimage()) break;
+    if (auto stop = vm_.stop_after_step()) {
+      result.reason = *stop;
+      return result;
+    }
   }
+  if (state.exited) result.reason = StopReason::Exited;
   return result;
 }
 

@@ -22,7 +22,6 @@ class JitEngine final : public Engine {
   explicit JitEngine(Vm& vm);
   ~JitEngine() override;
   const char* name() const override { return "jit"; }
-  RunResult advance(Word steps, bool stop_after_preimage_read) override;
 
   // Drops all translated code (e.g. after replacing guest memory behind the engine's back).
   void clear_code();
@@ -34,6 +33,7 @@ class JitEngine final : public Engine {
   const JitStats& stats() const;
 
  private:
+  RunResult run_steps(Word steps) override;
   bool can_run_blocks() const;
 
   Vm& vm_;

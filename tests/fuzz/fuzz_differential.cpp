@@ -118,7 +118,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (int i = 0; i < advances; ++i) {
     const Word budget = in.ConsumeIntegralInRange<Word>(1, in.ConsumeBool() ? 64 : 1000);
     const Word before = interp_state.step;
-    const RunResult a = engine.advance(budget, false);
+    const RunResult a = engine.advance(budget);
     const RunResult r = interp_vm.run(budget);
     const std::string where = "advance(" + std::to_string(budget) + ") from step " + std::to_string(before) + ": ";
     if (a.steps != r.steps) diverged(where + "steps " + std::to_string(a.steps) + " vs " + std::to_string(r.steps));

@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "tools/cannonball/matcher.h"
+#include "tools/runloop/matcher.h"
 
 using namespace cannonball;
 

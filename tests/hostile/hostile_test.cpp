@@ -18,7 +18,7 @@
 
 #include "runtime/host_oracle.h"
 #include "runtime/interrupt.h"
-#include "tools/cannonball/matcher.h"
+#include "tools/runloop/matcher.h"
 
 namespace cannonball {
 namespace {

@@ -26,6 +26,7 @@ class InterpExecutor final : public Executor {
   InterpExecutor(State& state, ExecutorEnvironment environment) : vm_(state) {
     vm_.set_oracle(environment.oracle);
     if (environment.output) vm_.set_output(std::move(environment.output));
+    vm_.set_stop_conditions(environment.stop);
   }
   std::optional<VmException> step() override { return vm_.step(); }
   RunResult run(Word steps) override { return vm_.run(steps); }
@@ -42,6 +43,7 @@ class JitExecutor final : public Executor {
   JitExecutor(State& state, ExecutorEnvironment environment) : vm_(state), engine_(vm_) {
     vm_.set_oracle(environment.oracle);
     if (environment.output) vm_.set_output(std::move(environment.output));
+    vm_.set_stop_conditions(environment.stop);
     engine_.set_max_block_insns(1);
     engine_.set_translate_threshold(0);
   }
@@ -49,9 +51,9 @@ class JitExecutor final : public Executor {
   // its post-check is the interpreter's step.
   std::optional<VmException> step() override {
     if (vm_.state().exited) return vm_.step();
-    return engine_.advance(1, false).exception;
+    return engine_.advance(1).exception;
   }
-  RunResult run(Word steps) override { return engine_.advance(steps, false); }
+  RunResult run(Word steps) override { return engine_.advance(steps); }
 
  private:
   Vm vm_;

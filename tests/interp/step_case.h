@@ -53,6 +53,7 @@ class Executor {
 struct ExecutorEnvironment {
   PreimageOracle* oracle = nullptr;
   OutputSink output;
+  StopConditions stop;
 };
 
 std::unique_ptr<Executor> make_executor(EngineKind kind, State& state, ExecutorEnvironment environment = {});

@@ -44,7 +44,7 @@ TEST(JitCopyOnWrite, StoreToACodePageSharedWithACheckpointInvalidatesTheBlocks) 
   Vm vm(live);
   jit::JitEngine engine(vm);
   engine.set_translate_threshold(0);  // translate every block on its first entry
-  ASSERT_EQ(engine.advance(10, false).steps, 10u);
+  ASSERT_EQ(engine.advance(10).steps, 10u);
   ASSERT_EQ(live.left_stack[0].regs[3], 1u);
 
   live.memory.merkle_root();
@@ -61,7 +61,7 @@ TEST(JitCopyOnWrite, StoreToACodePageSharedWithACheckpointInvalidatesTheBlocks) 
   t.regs[4] = Code;
   State interp = live;
   Vm interp_vm(interp);
-  ASSERT_EQ(engine.advance(40, false).steps, 40u);
+  ASSERT_EQ(engine.advance(40).steps, 40u);
   ASSERT_EQ(interp_vm.run(40).steps, 40u);
   EXPECT_EQ(live.left_stack[0].regs[3], 7u);
   EXPECT_EQ(jit::diff_states(live, interp, true), "");
@@ -81,7 +81,7 @@ TEST(JitCopyOnWrite, RunsFromCheckpointsOnManyThreadsMatchTheInterpreter) {
   std::vector<State> checkpoints;
   std::vector<Hash32> hashes;
   while (checkpoints.size() < 6 && !live.exited) {
-    const RunResult r = engine.advance(Interval, false);
+    const RunResult r = engine.advance(Interval);
     ASSERT_FALSE(r.exception.has_value());
     live.memory.merkle_root();
     checkpoints.push_back(live);
@@ -98,7 +98,7 @@ TEST(JitCopyOnWrite, RunsFromCheckpointsOnManyThreadsMatchTheInterpreter) {
       Vm vm_a(a);
       Vm vm_b(b);
       jit::JitEngine query(vm_a);
-      const RunResult ra = query.advance(QuerySteps, false);
+      const RunResult ra = query.advance(QuerySteps);
       const RunResult rb = vm_b.run(QuerySteps);
       if (ra.steps != rb.steps || ra.exception.has_value() != rb.exception.has_value())
         diffs[i] = "step counts or exceptions differ";
@@ -107,7 +107,7 @@ TEST(JitCopyOnWrite, RunsFromCheckpointsOnManyThreadsMatchTheInterpreter) {
     });
   }
   // The live run goes on meanwhile, writing pages it shares with the checkpoints.
-  engine.advance(Interval, false);
+  engine.advance(Interval);
   for (auto& w : workers) w.join();
   for (size_t i = 0; i < checkpoints.size(); ++i) {
     EXPECT_EQ(diffs[i], "") << "checkpoint " << i;

@@ -49,7 +49,7 @@ std::string run_both(const State& state, Word steps, Word chunk = 0) {
   Word done = 0;
   while (done < steps) {
     const Word n = chunk ? std::min(chunk, steps - done) : steps;
-    const RunResult ra = engine.advance(n, false);
+    const RunResult ra = engine.advance(n);
     const RunResult rb = vm_b.run(n);
     if (ra.steps != rb.steps) return "step counts differ";
     if (ra.exception.has_value() != rb.exception.has_value()) return "exception presence differs";
@@ -71,7 +71,7 @@ TEST(JitEngine, StoreRewritingTheNextInstructionInTheSameBlockTakesEffect) {
   Vm vm(a);
   jit::JitEngine engine(vm);
   engine.set_translate_threshold(0);
-  engine.advance(40, false);
+  engine.advance(40);
   EXPECT_EQ(a.left_stack[0].regs[3], 7u);
   EXPECT_GT(engine.stats().blocks_invalidated, 0u);
 }
@@ -118,7 +118,7 @@ TEST(JitEngine, DivisionByZeroInsideABlockRaisesAtTheExactStep) {
   Vm vm(a);
   jit::JitEngine engine(vm);
   engine.set_translate_threshold(0);
-  const RunResult r = engine.advance(10, false);
+  const RunResult r = engine.advance(10);
   ASSERT_TRUE(r.exception.has_value());
   EXPECT_EQ(r.exception->kind, ExceptionKind::DivideByZero);
   EXPECT_EQ(r.steps, 2u);
@@ -150,7 +150,7 @@ TEST(JitEngine, ClearingTheCodeCacheBetweenRunsKeepsResultsExact) {
   jit::JitEngine engine(vm_a);
   engine.set_translate_threshold(0);
   for (int round = 0; round < 50; ++round) {
-    ASSERT_EQ(engine.advance(37, false).steps, vm_b.run(37).steps);
+    ASSERT_EQ(engine.advance(37).steps, vm_b.run(37).steps);
     ASSERT_EQ(jit::diff_states(a, b, true), "") << "round " << round;
     if (round % 3 == 0) engine.clear_code();
   }
@@ -167,7 +167,7 @@ TEST(JitEngine, NoMappingIsWritableAndExecutable) {
   Vm vm(state);
   jit::JitEngine engine(vm);
   engine.set_translate_threshold(0);
-  ASSERT_FALSE(engine.advance(10'000, false).exception);
+  ASSERT_FALSE(engine.advance(10'000).exception);
   ASSERT_GT(engine.stats().jit_steps, 0u);
   std::ifstream maps("/proc/self/maps");
   ASSERT_TRUE(maps.good());
@@ -191,7 +191,7 @@ TEST(JitEngine, ColdCodeRunsInTheInterpreterUntilItIsHot) {
   State state = make_state(program);
   Vm vm(state);
   jit::JitEngine engine(vm);
-  ASSERT_FALSE(engine.advance(5000, false).exception);
+  ASSERT_FALSE(engine.advance(5000).exception);
   // While cold, every interpreted step outside a delay slot is an entry attempt: addiu, sw and bne
   // each count up to the threshold; the loop head gets there first and its block covers the rest.
   EXPECT_EQ(engine.stats().cold_entries, 3 * jit::DefaultTranslateThreshold);

@@ -199,7 +199,7 @@ std::string run_case(Word seed, FuzzTotals& totals) {
       ++totals.code_clears;
     }
     const Word before = interp_state.step;
-    const RunResult a = engine.advance(budget, false);
+    const RunResult a = engine.advance(budget);
     const RunResult b = interp_vm.run(budget);
     const std::string where = "advance(" + std::to_string(budget) + ") from step " + std::to_string(before) + ": ";
     if (a.steps != b.steps)

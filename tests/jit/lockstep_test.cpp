@@ -58,7 +58,7 @@ TEST_P(Lockstep, JitMatchesInterpreterAfterEveryAdvance) {
     const bool fine = interp_state.step < FinePhaseSteps;
     const Word budget = fine ? 1 + rng() % 512 : 1 + rng() % 1'000'000;
     const Word before = interp_state.step;
-    const RunResult jit_result = engine.advance(budget, false);
+    const RunResult jit_result = engine.advance(budget);
     const RunResult interp_result = interp_vm.run(budget);
     ++rounds;
     ASSERT_EQ(jit_result.steps, interp_result.steps) << "seed " << seed << " from step " << before;

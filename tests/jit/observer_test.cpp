@@ -46,7 +46,7 @@ TEST_P(ObservedRun, HooksFireWithTheInterpretersArgumentsAndStepCounters) {
   Word budget = 1;
   while (!interp_state.exited && interp_state.step < c.step_limit) {
     budget = budget * 7 % 1'000'003 + 1;
-    const RunResult a = engine.advance(budget, false);
+    const RunResult a = engine.advance(budget);
     const RunResult b = interp_vm.run(budget);
     ASSERT_EQ(a.steps, b.steps);
     ASSERT_EQ(a.exception.has_value(), b.exception.has_value());

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/cannonball/run_stats.h"
+#include "tools/audit/run_stats.h"
 
 namespace cannonball {
 

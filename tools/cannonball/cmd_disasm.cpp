@@ -7,7 +7,7 @@
 #include "runtime/elf_loader.h"
 #include "runtime/state_file.h"
 #include "tools/cannonball/cli_common.h"
-#include "tools/cannonball/matcher.h"
+#include "tools/runloop/matcher.h"
 
 namespace cannonball {
 

@@ -13,7 +13,7 @@
 #include "runtime/interrupt.h"
 #include "runtime/state_file.h"
 #include "tools/cannonball/cli_common.h"
-#include "tools/cannonball/matcher.h"
+#include "tools/runloop/matcher.h"
 
 namespace cannonball {
 
@@ -65,7 +65,7 @@ int lockstep_main(int argc, char** argv) {
       throw_if_interrupted();
       const Word before = interp_state.step;
       const Word steps = std::min(budget, stop_at - before);
-      const RunResult a = engine.advance(steps, false);
+      const RunResult a = engine.advance(steps);
       const RunResult b = interp_vm.run(steps);
       ++rounds;
       std::string diff = jit::diff_states(jit_state, interp_state, rounds % root_every == 0);

@@ -6,7 +6,7 @@
 
 #include "runtime/state_file.h"
 #include "tools/cannonball/cli_common.h"
-#include "tools/cannonball/engine_factory.h"
+#include "tools/runloop/engine_factory.h"
 #include "tools/cannonball/proof_json.h"
 
 namespace cannonball {
@@ -25,7 +25,9 @@ RunResult advance_counting_reads(Engine& engine, Vm& vm, Word steps, const std::
   while (total.steps < steps && !state.exited) {
     const Word remaining = steps - total.steps;
     if (remaining > 1) {
-      const RunResult r = engine.advance(remaining - 1, true);
+      vm.set_stop_conditions({.after_preimage_read = true});
+      const RunResult r = engine.advance(remaining - 1);
+      vm.set_stop_conditions({});
       total.steps += r.steps;
       if (r.exception) {
         total.exception = r.exception;
@@ -71,7 +73,7 @@ class TraceStore::Cursor {
   }
   void advance_to(Word target) {
     while (state.step < target && !state.exited) {
-      const RunResult r = engine->advance(target - state.step, false);
+      const RunResult r = engine->advance(target - state.step);
       if (r.exception) throw QueryError(500, "internal error: replay raised " + r.exception->message());
     }
     if (state.step != target) throw QueryError(500, "internal error: replay ended at step " + std::to_string(state.step));

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "interp/vm.h"
-#include "tools/cannonball/slot2_replay.h"
+#include "tools/runloop/recording_oracle.h"
 
 namespace cannonball {
 

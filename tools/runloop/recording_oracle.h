@@ -1,18 +1,14 @@
-// Re-creating proof slot #2 after a deferred fast-forward (see Vm::Slot2Mode).
-//
-// The slot must hold the proof of the last clock_gettime's second word against the memory root
-// in the middle of that step. When that clock_gettime ran in Deferred mode, the run loop replays
-// the run from its input state up to that step (pre-images come from a record of what the real
-// run fetched, so the host is not asked again) and takes the proof there.
+// Pre-image oracles for re-running part of a run: the real run records every pre-image it
+// fetched, and replays (proof slot #2, cross-checks) are served from that record, so the host is
+// never asked twice.
 #pragma once
 
 #include <map>
-#include <memory>
 #include <mutex>
 #include <optional>
-#include <string>
+#include <vector>
 
-#include "interp/vm.h"
+#include "runtime/preimage.h"
 
 namespace cannonball {
 
@@ -44,10 +40,5 @@ class ReplayOracle final : public PreimageOracle {
  private:
   const RecordingOracle& recording_;
 };
-
-// Replays `input_path` to the clock_gettime that ran at step counter `clock_step` (post-increment)
-// and returns the slot-#2 proof of that step.
-MemProof replay_slot2(const std::string& input_path, Word clock_step, const RecordingOracle& recording,
-                      const std::string& engine_name);
 
 }  // namespace cannonball

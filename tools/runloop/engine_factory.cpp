@@ -1,9 +1,9 @@
-#include "tools/cannonball/engine_factory.h"
+#include "tools/runloop/engine_factory.h"
 
 #include <cstdlib>
 
 #include "jit/jit_engine.h"
-#include "tools/cannonball/cli_common.h"
+#include "tools/runloop/run_error.h"
 
 namespace cannonball {
 namespace {
@@ -13,18 +13,20 @@ namespace {
 // (a lasting difference). Only reachable with --engine test-corrupt.
 class CorruptingEngine final : public Engine {
  public:
-  CorruptingEngine(Vm& vm, Word corrupt_step) : vm_(vm), corrupt_step_(corrupt_step) {}
+  CorruptingEngine(Vm& vm, Word corrupt_step) : Engine(vm), corrupt_step_(corrupt_step) {}
   const char* name() const override { return "test-corrupt"; }
-  RunResult advance(Word steps, bool stop_after_preimage_read) override {
-    State& state = vm_.state();
-    if (state.step < corrupt_step_ && state.step + steps >= corrupt_step_) steps = corrupt_step_ - state.step;
-    RunResult result = vm_.run(steps, stop_after_preimage_read);
-    if (state.step == corrupt_step_) state.heap += PageSize;
-    return result;
-  }
 
  private:
-  Vm& vm_;
+  RunResult run_steps(Word steps) override {
+    State& state = vm().state();
+    if (state.step >= corrupt_step_ || state.step + steps < corrupt_step_) return vm().run(steps);
+    RunResult result = vm().run(corrupt_step_ - state.step);
+    if (state.step != corrupt_step_ || result.reason != StopReason::Budget) return result;
+    state.heap += PageSize;
+    const RunResult rest = vm().run(steps - result.steps);
+    return RunResult{result.steps + rest.steps, rest.reason, rest.exception};
+  }
+
   Word corrupt_step_;
 };
 
@@ -35,10 +37,10 @@ std::unique_ptr<Engine> make_engine(const std::string& name, Vm& vm) {
   if (name == "jit") return std::make_unique<jit::JitEngine>(vm);
   if (name == "test-corrupt") {
     const char* at = std::getenv("CANNONBALL_TEST_CORRUPT_STEP");
-    if (!at) throw CliError("engine test-corrupt needs CANNONBALL_TEST_CORRUPT_STEP");
+    if (!at) throw RunError("engine test-corrupt needs CANNONBALL_TEST_CORRUPT_STEP");
     return std::make_unique<CorruptingEngine>(vm, std::strtoull(at, nullptr, 10));
   }
-  throw CliError("unknown engine '" + name + "' (use interp or jit)");
+  throw RunError("unknown engine '" + name + "' (use interp or jit)");
 }
 
 }  // namespace cannonball

@@ -1,4 +1,4 @@
-#include "tools/cannonball/run_stats.h"
+#include "tools/audit/run_stats.h"
 
 namespace cannonball {
 

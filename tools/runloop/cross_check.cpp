@@ -1,7 +1,7 @@
-#include "tools/cannonball/cross_check.h"
+#include "tools/runloop/cross_check.h"
 
 #include "runtime/interrupt.h"
-#include "tools/cannonball/engine_factory.h"
+#include "tools/runloop/engine_factory.h"
 
 namespace cannonball {
 namespace {
@@ -24,10 +24,11 @@ Outcome run_copy(const State& start, Word steps, const RecordingOracle& recordin
   auto runner = make_engine(engine, vm);
   Outcome outcome;
   Word done = 0;
-  while (done < steps && !state.exited) {
+  while (done < steps) {
     throw_if_interrupted();  // ends the worker promptly; the run loop then exits 130
-    const RunResult r = runner->advance(std::min(steps - done, InterruptCheckSteps), false);
+    const RunResult r = runner->advance(std::min(steps - done, InterruptCheckSteps));
     done += r.steps;
+    if (r.reason == StopReason::Exited) break;
     if (r.exception) {
       outcome.exception = r.exception;
       break;

@@ -1,4 +1,4 @@
-#include "tools/cannonball/matcher.h"
+#include "tools/runloop/matcher.h"
 
 #include <algorithm>
 #include <stdexcept>

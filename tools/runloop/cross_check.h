@@ -14,7 +14,7 @@
 #include <string>
 
 #include "runtime/state.h"
-#include "tools/cannonball/slot2_replay.h"
+#include "tools/runloop/recording_oracle.h"
 
 namespace cannonball {
 

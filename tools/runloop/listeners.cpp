@@ -1,0 +1,28 @@
+#include "tools/runloop/listeners.h"
+
+#include "runtime/state_file.h"
+#include "tools/runloop/run_error.h"
+
+namespace cannonball {
+
+void SnapshotListener::before_step(State& state) {
+  try {
+    write_state_file(state, format_step_pattern(pattern_, state.step));
+  } catch (const StateFileError& e) {
+    throw RunError(std::string("failed to write state snapshot: ") + e.what());
+  }
+}
+
+CrossCheckListener::CrossCheckListener(StepMatcher when, Machine& machine)
+    : RunListener(std::move(when)), checker_(machine.state(), machine.recording(), machine.engine_name()) {}
+
+void CrossCheckListener::before_step(State& state) {
+  if (auto failure = checker_.checkpoint(state)) throw RunError(*failure);
+}
+
+void CrossCheckListener::finish(State& state) {
+  if (auto failure = checker_.checkpoint(state)) throw RunError(*failure);
+  if (auto failure = checker_.finish()) throw RunError(*failure);
+}
+
+}  // namespace cannonball

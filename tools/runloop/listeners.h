@@ -1,0 +1,37 @@
+// Listeners every front end of the run loop can use: state snapshots and the cross-check.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "tools/runloop/cross_check.h"
+#include "tools/runloop/machine.h"
+#include "tools/runloop/run_loop.h"
+
+namespace cannonball {
+
+// Writes the pre-state of each selected step to `pattern` (printf-style on the step).
+class SnapshotListener final : public RunListener {
+ public:
+  SnapshotListener(StepMatcher when, std::string pattern) : RunListener(std::move(when)), pattern_(std::move(pattern)) {}
+  void before_step(State& state) override;
+
+ private:
+  std::string pattern_;
+};
+
+// Hands the state to a CrossChecker at each selected step; a failed check ends the run with
+// RunError. `finish` checks the last segment (to the final state) and waits for it.
+class CrossCheckListener final : public RunListener {
+ public:
+  CrossCheckListener(StepMatcher when, Machine& machine);
+  bool fires_at_stop() const override { return true; }
+  void before_step(State& state) override;
+  void finish(State& state);
+  const CrossChecker& checker() const { return checker_; }
+
+ private:
+  CrossChecker checker_;
+};
+
+}  // namespace cannonball
