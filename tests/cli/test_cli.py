@@ -301,6 +301,35 @@ class RunTest(CliTestCase):
         self.assertEqual(info["step"], 7)
         self.assertNotIn("out.bin.gz", self.entries())
 
+    def test_snapshots_in_flight_hold_the_state_of_their_step(self):
+        # Snapshots are written by a background writer while the run goes on: every one must still
+        # hold its own step's state, and an unwritable pattern must fail the run.
+        state = self.load()
+        self.assert_ok(self.run_vm("--input", state, "--output", "", "--snapshot-at", "%3",
+                                   "--snapshot-fmt", self.path("snap-%d.bin.gz")))
+        snaps = sorted((e for e in self.entries() if e.startswith("snap-")), key=lambda e: int(e[5:-7]))
+        self.assertEqual(snaps, [f"snap-{n}.bin.gz" for n in range(0, 31, 3)])  # exits at step 33
+        for name in snaps:
+            _, info = self.witness(self.path(name))
+            self.assertEqual(info["step"], int(name[5:-7]))
+        result = self.run_vm("--input", state, "--output", "", "--snapshot-at", "=5",
+                             "--snapshot-fmt", self.path("missing/snap-%d.bin.gz"))
+        self.assert_fails(result)
+        self.assertIn(b"failed to write state snapshot", result.stderr)
+
+    def test_info_lines_carry_upstreams_fields_rate_and_eta(self):
+        state = self.load()
+        result = self.run_vm("--input", state, "--output", "", "--info-at", "%10", "--stop-at", "=30")
+        self.assert_ok(result)
+        lines = [l for l in result.stderr.decode().splitlines() if "msg=processing" in l]
+        self.assertEqual(len(lines), 4, result.stderr)  # steps 0, 10, 20 and the stop at 30
+        for line in lines:
+            for field in ("step=", "pc=", "insn=", "ips=", "pages=", "mem=", "name=", "steps_per_s=", "elapsed="):
+                self.assertIn(" " + field, line)
+        self.assertIn(" eta=", lines[1])
+        self.assertIn(" eta=0.0s", lines[-1])
+        self.assertNotIn(b" eta=", self.run_vm("--input", state, "--output", "", "--info-at", "%10").stderr)
+
     def test_bad_matchers_fail(self):
         state = self.load()
         for flag in ("--proof-at", "--stop-at", "--snapshot-at", "--info-at"):

@@ -64,7 +64,9 @@ std::unique_ptr<PreimageOracle> make_oracle(const RunOptions& options) {
 // line, (stop), snapshot, proof.
 struct RunListeners {
   RunListeners(const RunOptions& options, Machine& machine, const std::vector<Symbol>& symbols)
-      : loop(machine), info(options.info_at, symbols, machine.state().step), snapshot(options.snapshot_at, options.snapshot_fmt) {
+      : loop(machine),
+        info(options.info_at, symbols, machine.state().step, options.stop_at.next_match(machine.state().step)),
+        snapshot(options.snapshot_at, options.snapshot_fmt) {
     if (!options.cross_check_at.never()) {
       cross_check = std::make_unique<CrossCheckListener>(options.cross_check_at, machine);
       loop.add_listener(*cross_check);
@@ -168,6 +170,7 @@ int run_main(int argc, char** argv) {
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
   const RunResult result = listeners.loop.run(options.stop_at.next_match(machine.state().step));
+  listeners.snapshot.finish();
   if (auto exit_status = report_stop(result, machine.state(), symbols)) return *exit_status;
   finish_run(options, listeners, machine, symbols, oracle.get());
   return audit ? write_audit(options, *audit, machine) : 0;

@@ -22,27 +22,45 @@ std::string memory_usage_text(uint64_t total) {
   return buf;
 }
 
+std::string format_fixed(double value, int decimals) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
+  return buf;
+}
+
 }  // namespace
 
-InfoLineListener::InfoLineListener(StepMatcher when, const std::vector<Symbol>& symbols, Word start_step)
-    : RunListener(std::move(when)), symbols_(symbols), start_step_(start_step) {}
+InfoLineListener::InfoLineListener(StepMatcher when, const std::vector<Symbol>& symbols, Word start_step,
+                                   std::optional<Word> stop_at)
+    : RunListener(std::move(when)), symbols_(symbols), start_step_(start_step), stop_at_(stop_at),
+      last_step_(start_step) {}
 
 void InfoLineListener::before_step(State& state) {
   const Word step = state.step;
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const auto now = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(now - start_).count();
+  const double interval = std::chrono::duration<double>(now - last_time_).count();
+  // The rate since the previous line, or since the start for the first one.
+  const double recent = interval > 0 ? static_cast<double>(step - last_step_) / interval : 0.0;
+  last_time_ = now;
+  last_step_ = step;
   const Word pc = state.active_stack().empty() ? 0 : state.current_thread().pc;
   const uint32_t insn = state.memory.read_u32(pc & ~Word{3});
-  char ips[32];
-  std::snprintf(ips, sizeof ips, "%.0f", seconds > 0 ? static_cast<double>(step - start_step_) / seconds : 0.0);
-  log_.info("processing", {{"step", std::to_string(step)},
-                           {"pc", hex_word(pc)},
-                           {"insn", hex_word(insn)},
-                           {"disasm", disassemble(insn, pc)},
-                           {"ips", ips},
-                           {"pages", std::to_string(state.memory.page_count())},
-                           {"mem", memory_usage_text(state.memory.page_count() * PageSize)},
-                           {"threads", std::to_string(state.thread_count())},
-                           {"name", symbol_at(symbols_, pc)}});
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"step", std::to_string(step)},
+      {"pc", hex_word(pc)},
+      {"insn", hex_word(insn)},
+      {"disasm", disassemble(insn, pc)},
+      {"ips", format_fixed(seconds > 0 ? static_cast<double>(step - start_step_) / seconds : 0.0, 0)},
+      {"pages", std::to_string(state.memory.page_count())},
+      {"mem", memory_usage_text(state.memory.page_count() * PageSize)},
+      {"threads", std::to_string(state.thread_count())},
+      {"name", symbol_at(symbols_, pc)},
+      {"steps_per_s", format_fixed(recent, 0)},
+      {"elapsed", format_fixed(seconds, 1) + "s"}};
+  if (stop_at_ && *stop_at_ >= step && recent > 0)
+    fields.emplace_back("eta", format_fixed(static_cast<double>(*stop_at_ - step) / recent, 1) + "s");
+  log_.info("processing", fields);
 }
 
 ProofSink proof_file_writer(std::string pattern) {

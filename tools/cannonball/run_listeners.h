@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,17 +13,24 @@
 
 namespace cannonball {
 
-// Logs upstream's "processing" line (step, pc, instruction, speed, memory, threads, symbol).
+// Logs upstream's "processing" line (step, pc, insn, ips = steps per second since the start,
+// pages, mem, name) plus ours: the disassembly, the thread count, `steps_per_s` since the previous
+// line, `elapsed` and, when the run's last step `stop_at` is known, `eta` (the remaining steps at
+// the recent rate). Nothing in it costs more than a memory read and a symbol search.
 class InfoLineListener final : public RunListener {
  public:
-  InfoLineListener(StepMatcher when, const std::vector<Symbol>& symbols, Word start_step);
+  InfoLineListener(StepMatcher when, const std::vector<Symbol>& symbols, Word start_step,
+                   std::optional<Word> stop_at = std::nullopt);
   bool fires_at_stop() const override { return true; }
   void before_step(State& state) override;
 
  private:
   const std::vector<Symbol>& symbols_;
   Word start_step_;
+  std::optional<Word> stop_at_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_time_ = start_;
+  Word last_step_;
   Logger log_{stderr};
 };
 

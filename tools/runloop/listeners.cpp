@@ -7,7 +7,15 @@ namespace cannonball {
 
 void SnapshotListener::before_step(State& state) {
   try {
-    write_state_file(state, format_step_pattern(pattern_, state.step));
+    writer_.start(state, format_step_pattern(pattern_, state.step));
+  } catch (const StateFileError& e) {
+    throw RunError(std::string("failed to write state snapshot: ") + e.what());
+  }
+}
+
+void SnapshotListener::finish() {
+  try {
+    writer_.wait();
   } catch (const StateFileError& e) {
     throw RunError(std::string("failed to write state snapshot: ") + e.what());
   }

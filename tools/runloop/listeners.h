@@ -4,20 +4,27 @@
 #include <memory>
 #include <string>
 
+#include "runtime/state_file.h"
 #include "tools/runloop/cross_check.h"
 #include "tools/runloop/machine.h"
 #include "tools/runloop/run_loop.h"
 
 namespace cannonball {
 
-// Writes the pre-state of each selected step to `pattern` (printf-style on the step).
+// Writes the pre-state of each selected step to `pattern` (printf-style on the step). The file
+// is written by a forked child from its copy-on-write image of the state (BackgroundStateWriter)
+// while the run goes on; one write is in flight at a time, and each file appears only when
+// complete. A failed write ends the run (RunError) at the next snapshot or at `finish`.
 class SnapshotListener final : public RunListener {
  public:
   SnapshotListener(StepMatcher when, std::string pattern) : RunListener(std::move(when)), pattern_(std::move(pattern)) {}
   void before_step(State& state) override;
+  // Waits for the write in flight; RunError if it failed.
+  void finish();
 
  private:
   std::string pattern_;
+  BackgroundStateWriter writer_;
 };
 
 // Hands the state to a CrossChecker at each selected step; a failed check ends the run with
