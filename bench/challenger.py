@@ -5,12 +5,16 @@ op-challenger runs the VM with
   --info-at %1e7 --snapshot-at %1e9 --snapshot-fmt DIR/%d.bin.gz
   --proof-at =N --proof-fmt DIR/%d.json.gz --stop-at =N+1 --meta "" --debug-info DIR/debug.json
 For each workload this runs `cannonball run --engine jit` to the same step (N+1, N near the end
-of the trace) plainly (--stop-at =N+1 --meta "" only) and with the whole flag set, alternating,
-ROUNDS times, and writes bench/results/challenger.{md,json} and challenger.svg (run time with and
-without the flags). Workloads: the go-ethereum guest (medium), the 1 GiB random-memory guest
-(bigmem), and op-program captures when build/opprogram/<case>/case.json exist.
+of the trace) plainly (--stop-at =N+1 --meta "" only), with each flag (and the file it names)
+alone and with the whole set, alternating, ROUNDS times, and writes bench/results/challenger.{md,json}
+and challenger.svg (run time with and without the flags). Figures are CPU seconds (user + system
+of the VM and of the processes it waited for: snapshot writers, the pre-image host), which the
+machine's other load disturbs far less than wall time; wall seconds and peak RSS are in the JSON.
+Workloads: the go-ethereum guest (medium), the 1 GiB random-memory guest (bigmem), and the
+op-program captures build/opprogram/<case>/case.json (their prestate and host command).
 
-usage: bench/challenger.py [--rounds 3] [--workloads geth-medium,bigmem] [--out bench/results]
+usage: bench/challenger.py [--rounds 3] [--workloads geth-medium,bigmem,op-program-tiny-valid]
+                           [--kinds plain,info-at,snapshot-at,proof-at,debug-info,all] [--out bench/results]
 """
 import argparse
 import glob
@@ -88,7 +92,7 @@ def measure(name, start_state, host_args, rounds, tmp, kinds):
     result = {"workload": name, "steps": proof_step + 1, "proof_step": proof_step, "snapshots": snapshots,
               "median": med, "rounds": rows}
     if "plain" in kinds and "all" in kinds:
-        result.update(plain_s=med["plain"]["wall_s"], flags_s=med["all"]["wall_s"],
+        result.update(plain_s=med["plain"]["cpu_s"], flags_s=med["all"]["cpu_s"],
                       overhead=med["all"]["cpu_s"] / med["plain"]["cpu_s"] - 1)
     return result
 
@@ -98,7 +102,7 @@ def svg(results):
     top = max(max(r["plain_s"], r["flags_s"]) for r in results) or 1
     scale = (w - left - 80) / top
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
-           '<text x="10" y="20" font-size="14">run time (s, median): plain vs op-challenger flags</text>']
+           '<text x="10" y="20" font-size="14">CPU seconds (median): plain vs op-challenger flags</text>']
     for i, r in enumerate(results):
         y = 40 + 50 * i
         out.append(f'<text x="10" y="{y + 20}">{r["workload"]}</text>')
