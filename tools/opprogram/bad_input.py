@@ -126,8 +126,9 @@ def summarize(text):
 
 
 def leftovers(work):
-    """Files the VM left in the output directory (the final state or a temporary of it)."""
-    return sorted(n for n in os.listdir(work) if n.startswith("final"))
+    """What the VM left in the output directory besides its log and op-challenger's proof and
+    snapshot directories (the final state, or a temporary file of it)."""
+    return sorted(n for n in os.listdir(work) if n not in ("run.log", "proofs", "snapshots"))
 
 
 def main():
