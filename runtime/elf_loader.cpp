@@ -1,5 +1,6 @@
 #include "runtime/elf_loader.h"
 
+#include "runtime/hex.h"
 #include <algorithm>
 
 #include <nlohmann/json.hpp>

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "runtime/hex.h"
 #include "tools/audit/audit.h"
 
 namespace cannonball {

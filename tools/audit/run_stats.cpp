@@ -1,5 +1,7 @@
 #include "tools/audit/run_stats.h"
 
+#include "runtime/hex.h"
+
 namespace cannonball {
 
 void RunStats::on_thread_activated(const State& state, Word thread_id) {

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "runtime/elf_loader.h"
+#include "runtime/hex.h"
 #include "runtime/host_oracle.h"
 #include "runtime/state_file.h"
 #include "tools/audit/audit.h"

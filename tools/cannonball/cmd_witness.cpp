@@ -1,6 +1,7 @@
 // `cannonball witness`: print the witness JSON of a state file; optionally write the raw witness.
 #include <CLI/CLI.hpp>
 
+#include "runtime/hex.h"
 #include "runtime/state_file.h"
 #include "tools/cannonball/cli_common.h"
 

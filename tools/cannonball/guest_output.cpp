@@ -1,5 +1,6 @@
 #include "tools/cannonball/guest_output.h"
 
+#include "runtime/hex.h"
 #include "runtime/word.h"
 #include "tools/cannonball/cli_common.h"
 #include "tools/cannonball/log.h"

@@ -1,5 +1,7 @@
 #include "tools/cannonball/proof_json.h"
 
+#include "runtime/hex.h"
+
 namespace cannonball {
 
 std::string proof_json(const StepWitness& w) {
