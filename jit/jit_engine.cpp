@@ -38,15 +38,13 @@ RunResult JitEngine::run_steps(Word steps) {
         continue;
       }
     }
-    const bool is_syscall = !state.active_stack().empty() &&
-                            (state.memory.read_u32(state.current_thread().pc & ~Word{3}) & 0xFC00'003Fu) == 0x0C;
     if (auto exception = vm_.step()) {
       result.reason = StopReason::VmException;
       result.exception = std::move(exception);
       return result;
     }
     ++result.steps;
-    runtime_->after_interpreter_step(is_syscall);
+    runtime_->after_interpreter_step();
     if (auto stop = vm_.stop_after_step()) {
       result.reason = *stop;
       return result;

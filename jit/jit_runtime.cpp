@@ -46,22 +46,46 @@ void JitRuntime::prepare() {
   tlb_flush();
 }
 
-void JitRuntime::after_interpreter_step(bool was_syscall) {
+void JitRuntime::after_interpreter_step() {
   ++stats_.interp_steps;
-  // A syscall may hash memory (clock_gettime records a proof of its second word), which clears
-  // merkle_dirty flags and so takes fast-store permission away; a new page may shadow a TLB
-  // entry that points at the zero page, and a write to a page shared with a copy of the memory
-  // replaces it by a private clone (both change the memory's layout version).
-  if (was_syscall || vm_.state().memory.layout_version() != known_layout_version_)
-    tlb_flush();
-  else
-    sync_reservation();
+  const Memory& memory = vm_.state().memory;
+  // Hashing (clock_gettime's proof of its second word in eager mode) cleared merkle_dirty flags,
+  // which fast-store permission depends on: revoke them all; reads stay mapped.
+  if (memory.clean_epoch() != known_clean_epoch_) {
+    for (TlbEntry& entry : tlb_) entry.write_index = InvalidPageIndex;
+    known_clean_epoch_ = memory.clean_epoch();
+    ++stats_.tlb_store_revocations;
+  }
+  if (memory.layout_version() != known_layout_version_) {
+    // Within a step the version moves once per allocated page and once per shared page replaced
+    // by its private clone. A clone leaves an entry reading the old shared page: flush them all
+    // (copies of a memory are rare). A new page may shadow an entry that maps the then-absent
+    // page to the zero page: drop only those.
+    const uint64_t moves = memory.layout_version() - known_layout_version_;
+    const size_t allocated = memory.page_count() - known_page_count_;
+    if (moves != allocated) {
+      tlb_flush();
+      return;
+    }
+    if (zero_page_mapped_) {
+      for (TlbEntry& entry : tlb_)
+        if (entry.page == zero_page_.get()) entry = TlbEntry{InvalidPageIndex, nullptr, InvalidPageIndex, 0};
+      zero_page_mapped_ = false;
+      ++stats_.tlb_zero_page_drops;
+    }
+    known_layout_version_ = memory.layout_version();
+    known_page_count_ = memory.page_count();
+  }
+  sync_reservation();
 }
 
 void JitRuntime::tlb_flush() {
   ++stats_.tlb_flushes;
   std::fill(tlb_.begin(), tlb_.end(), TlbEntry{InvalidPageIndex, nullptr, InvalidPageIndex, 0});
   known_layout_version_ = vm_.state().memory.layout_version();
+  known_page_count_ = vm_.state().memory.page_count();
+  known_clean_epoch_ = vm_.state().memory.clean_epoch();
+  zero_page_mapped_ = false;
   ll_page_ = vm_.state().ll_address >> PageAddrBits;
 }
 
@@ -74,9 +98,11 @@ void JitRuntime::tlb_fill(Word page_index) noexcept {
   Page* page = vm_.state().memory.find_page_mut(page_index);
   const Word write_index = store_allowed(page_index, page) ? page_index : InvalidPageIndex;
   tlb_[page_index & (TlbEntries - 1)] = TlbEntry{page_index, page ? page : zero_page_.get(), write_index, 0};
-  // A store can allocate or clone only the page it writes; keep the version in step so that a
-  // later interpreter step does not flush the TLB for it.
+  if (page == nullptr) zero_page_mapped_ = true;
+  // A store can allocate or clone only the page it writes; keep the version and the count in
+  // step so that a later interpreter step does not flush the TLB for it.
   known_layout_version_ = vm_.state().memory.layout_version();
+  known_page_count_ = vm_.state().memory.page_count();
 }
 
 void JitRuntime::revoke_store(Word page_index) noexcept {

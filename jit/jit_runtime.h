@@ -4,10 +4,11 @@
 // Constraints: code memory is append-only until clear(); invalidating a page only unlinks its
 // blocks (table entries and map), so a block that is running when its page is written keeps
 // valid code under it. clear() runs only from C++ between entries into generated code. Pages
-// never move or die while a Memory lives, so TLB entries stay valid within one advance(); they
-// are flushed at each advance() entry, after an interpreter syscall step, and whenever the
-// interpreter allocated a page (a TLB entry may point at the zero page for a then-absent page) or
-// replaced a copy-on-write shared page by its clone (Memory::layout_version).
+// never move or die while a Memory lives, so TLB entries stay valid within one advance(); the
+// TLB is flushed at each advance() entry; within it, store permissions are revoked when hashing
+// cleared dirty flags (Memory::clean_epoch), zero-page entries are dropped when the interpreter
+// allocated a page, and the whole TLB is flushed when it replaced a copy-on-write shared page by
+// its clone (Memory::layout_version moved by more than the allocations explain).
 #pragma once
 
 #include <memory>
@@ -40,8 +41,8 @@ class JitRuntime {
   // Called at each advance() entry: (re)installs the code-write hook, flushes the TLB.
   void prepare();
   // Called after the interpreter ran a step (it may have allocated pages, moved the LL
-  // reservation, or, for a syscall, hashed memory).
-  void after_interpreter_step(bool was_syscall);
+  // reservation, or hashed memory); drops exactly the TLB state that may have gone stale.
+  void after_interpreter_step();
   // Runs blocks for the current thread from its pc with at most `fuel` steps; updates pc/nextPC,
   // state.step and steps_since_last_context_switch, and returns the steps executed (0 when no
   // block could run).
@@ -82,6 +83,9 @@ class JitRuntime {
   };
   std::unordered_map<Word, std::vector<Link>> links_;  // target pc -> chain cells aiming at it
   uint64_t known_layout_version_ = 0;
+  size_t known_page_count_ = 0;
+  Word known_clean_epoch_ = 0;     // memory.clean_epoch() when store permissions were last valid
+  bool zero_page_mapped_ = false;  // some TLB entry maps an absent page to the zero page
   Word ll_page_ = 0;  // page of state.ll_address when the TLB permissions were last checked
   JitStats stats_;
 };

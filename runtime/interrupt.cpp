@@ -2,7 +2,6 @@
 
 #include <signal.h>
 
-#include <atomic>
 
 namespace cannonball {
 namespace {
@@ -22,6 +21,8 @@ void install_interrupt_handlers() {
   ::sigaction(SIGINT, &action, nullptr);
   ::sigaction(SIGTERM, &action, nullptr);
 }
+
+const std::atomic<bool>& interrupt_flag() { return g_requested; }
 
 bool interrupt_requested() { return g_requested.load(std::memory_order_relaxed); }
 

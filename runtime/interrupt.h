@@ -4,6 +4,7 @@
 // The handler only sets the flag, so a second signal during that cleanup changes nothing.
 #pragma once
 
+#include <atomic>
 #include <stdexcept>
 
 namespace cannonball {
@@ -17,6 +18,8 @@ class Interrupted : public std::runtime_error {
 // Installs the SIGINT/SIGTERM handler (without SA_RESTART, so blocking calls return EINTR).
 void install_interrupt_handlers();
 bool interrupt_requested();
+// The flag itself, for loops that take an atomic to poll (RunLoop::set_interrupt_flag).
+const std::atomic<bool>& interrupt_flag();
 void throw_if_interrupted();
 // Sets or clears the flag as a signal would (for tests and for a command that starts over).
 void request_interrupt();

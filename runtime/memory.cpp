@@ -221,6 +221,7 @@ const Hash32& Memory::node_ref(Word gindex, unsigned height) const {
 
 void Memory::flush_dirty_pages() {
   if (dirty_pages_.empty()) return;
+  ++clean_epoch_;
   std::vector<Page*> pages;
   pages.reserve(dirty_pages_.size());
   for (Page* page : dirty_pages_) {

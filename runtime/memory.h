@@ -108,6 +108,9 @@ class Memory {
   size_t pages_shared_with(const Memory& other) const;
   // Cached merkle nodes above the pages (for memory accounting).
   size_t merkle_node_count() const { return nodes_.size(); }
+  // Changes whenever hashing cleared merkle_dirty flags (the JIT's fast-store permission for a
+  // page depends on its flag, so it revokes them when this moves).
+  Word clean_epoch() const { return clean_epoch_; }
   std::vector<Word> sorted_page_indices() const;
   // Copies `size` bytes into memory starting at `addr` (allocating pages), for loaders.
   void write_bytes(Word addr, const uint8_t* data, size_t size);
@@ -147,6 +150,7 @@ class Memory {
   std::unordered_map<Word, std::shared_ptr<Page>> pages_;
   mutable std::array<CacheEntry, CacheSize> cache_{};
   std::vector<Page*> dirty_pages_;
+  Word clean_epoch_ = 0;
   std::unordered_map<Word, Hash32> nodes_;  // generalized index (depth <= PageDepth) -> hash
   CodeWriteHook code_write_hook_ = nullptr;
   void* code_write_ctx_ = nullptr;

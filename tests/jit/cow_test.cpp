@@ -70,6 +70,52 @@ TEST(JitCopyOnWrite, StoreToACodePageSharedWithACheckpointInvalidatesTheBlocks) 
   EXPECT_EQ(state_hash(encode_witness(checkpoint)), checkpoint_hash);
 }
 
+TEST(JitCopyOnWrite, InterpretedStoreThatClonesASharedPageRefreshesTheTlb) {
+  // A translated loop reads a data page shared with a checkpoint (its TLB entry points at the
+  // shared page); cold code after it, run by the interpreter, stores to that page, which replaces
+  // it by a private clone without allocating; the loop then reads the page again and must see
+  // the clone, not the checkpoint's page ($7 sums every value read).
+  State live;
+  auto put = [&](Word addr, const std::vector<uint32_t>& words) {
+    std::vector<uint8_t> bytes(words.size() * 4);
+    for (size_t i = 0; i < words.size(); ++i) store_be32(bytes.data() + 4 * i, words[i]);
+    live.memory.write_bytes(addr, bytes.data(), bytes.size());
+  };
+  const Word data = Code + 4 * PageSize;
+  constexpr uint32_t OldValue = 0x1111'1111, NewValue = 0x2222'2222;
+  put(data, {OldValue});
+  put(Code, {i_type(Op::lw, 1, 5, 0),                     // loop: lw $5, 0($1)
+             encode(Op::addu, (7u << 21) | (5u << 16) | (7u << 11)),  //  addu $7, $7, $5
+             i_type(Op::addiu, 9, 9, 0xFFFF),             //       addiu $9, $9, -1
+             i_type(Op::bne, 9, 0, 0xFFFC),               //       bne $9, $0, loop
+             0,                                           //       nop
+             i_type(Op::sw, 1, 6, 0),                     //       sw $6, 0($1)  (entered once)
+             encode(Op::j, static_cast<uint32_t>(Code >> 2)),  //       j loop
+             0});
+  Thread thread;
+  thread.pc = Code;
+  thread.next_pc = Code + 4;
+  thread.regs[1] = data;
+  thread.regs[6] = NewValue;
+  thread.regs[9] = 8;
+  live.left_stack.push_back(thread);
+  live.next_thread_id = 1;
+  live.memory.merkle_root();
+  State checkpoint = live;
+  ASSERT_EQ(checkpoint.memory.pages_shared_with(live.memory), 2u);
+  State interp = live;
+  Vm vm(live);
+  Vm interp_vm(interp);
+  jit::JitEngine engine(vm);
+  engine.set_translate_threshold(2);  // the loop is translated; the store after it stays cold
+  ASSERT_EQ(engine.advance(200).steps, 200u);
+  ASSERT_EQ(interp_vm.run(200).steps, 200u);
+  EXPECT_GT(engine.stats().jit_steps, 0u);
+  EXPECT_EQ(live.left_stack[0].regs[5], NewValue);
+  EXPECT_EQ(jit::diff_states(live, interp, true), "");
+  EXPECT_EQ(checkpoint.memory.read_u32(data), OldValue);
+}
+
 TEST(JitCopyOnWrite, RunsFromCheckpointsOnManyThreadsMatchTheInterpreter) {
   const std::string path = std::string(CANNONBALL_JIT_GUESTS) + "/alloc.elf";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << path << " (build the guests first)";

@@ -22,22 +22,35 @@ case_dir=$out/$size-valid
 mapfile -t host < <(cd "$case_dir" && python3 -c 'import json,os; a=json.load(open("case.json"))["host_argv"]; print("\n".join(a))')
 (cd "$case_dir" && ../../tools/opprogram_stepfind --input ../prestate.bin.gz --meta ../meta.json -- "${host[@]}") \
   > "$work/steps.json"
+cp "$work/steps.json" "$out/$size-valid.steps.json.tmp" && mv "$out/$size-valid.steps.json.tmp" "$out/$size-valid.steps.json"
 mapfile -t proofs < <(python3 - "$work/steps.json" <<'PY'
 import json, sys
 text = open(sys.argv[1]).read()
 d = json.loads(text[text.index('{\n  "steps"'):])  # the host's own log lines come first on stdout
-want = ["preimage-read", "preimage-key-write", "hint-write", "futex-wait", "futex-wake", "clone", "gc-work",
-        "mmap", "clock-gettime", "sc-ok", "forced-preemption", "last-step"]
+kinds = ["preimage-key-write", "preimage-read", "hint-write", "futex-wait", "futex-wake", "clone", "gc-work",
+         "mmap", "clock-gettime", "load-linked", "sc-ok", "sc-fail", "forced-preemption", "yield", "exit-group"]
 picked = []
-for kind in want:
-    for e in d["events"]:
-        if e["kind"] == kind and e["step"] not in picked:
-            picked.append(e["step"])
-            print(f"{kind} at step {e['step']}: {e['detail']}", file=sys.stderr)
-            break
+def pick(step, why):
+    if step not in picked:
+        picked.append(step)
+        print(f"{why} at step {step}", file=sys.stderr)
+# The first and the last occurrence of each kind the run has (stepfind keeps the first two and the last).
+for kind in kinds:
+    seen = [e for e in d["events"] if e["kind"] == kind]
+    if seen:
+        pick(seen[0]["step"], f"first {kind} ({seen[0]['detail']})")
+        pick(seen[-1]["step"], f"last {kind} ({seen[-1]['detail']})")
+pick(d["steps"] // 2, "middle step")
+pick(d["steps"] - 1, "last step")
+if len(picked) < 10:
+    sys.exit(f"error: only {len(picked)} interesting steps found")
 print("\n".join(f"--proof={s}" for s in picked))
 PY
 )
+if [ "${#proofs[@]}" -lt 10 ]; then
+  echo "error: the step finder named ${#proofs[@]} steps to prove, want >= 10" >&2
+  exit 1
+fi
 echo "proving ${#proofs[@]} steps"
 python3 tools/opprogram/run_case.py "$case_dir" "${proofs[@]}" --cross-check '%100000000' \
   --report "$out/$size-valid.report.json"

@@ -5,8 +5,6 @@
 // exits 2 with one error line and writes no output; an oracle, I/O or cross-check failure exits
 // 1 (an exception caught in main), no output either; an interrupt exits 130; --fail-on-hazard
 // with a hazard exits 3 after writing everything.
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -14,6 +12,7 @@
 
 #include "runtime/elf_loader.h"
 #include "runtime/host_oracle.h"
+#include "runtime/interrupt.h"
 #include "runtime/state_file.h"
 #include "tools/audit/audit.h"
 #include "tools/cannonball/cli_common.h"
@@ -28,8 +27,26 @@
 namespace cannonball {
 namespace {
 
-std::atomic<bool> g_interrupted{false};
-void on_interrupt(int) { g_interrupted = true; }
+// The files of a finished run (final state, --debug-info, --audit-report, --timeline) appear
+// together or not at all: each is written under a temporary name, and all are renamed into place
+// only when every one is complete. Stdout ("-") outputs are written (and checked) at once.
+class FinalOutputs {
+ public:
+  const std::string& stage(const std::string& path) {
+    staged_.push_back(std::make_unique<StagedOutput>(path));
+    return staged_.back()->temp_path();
+  }
+  void text(const std::string& path, const std::string& content) {
+    if (path == "-") write_stdout(content, "the output");
+    else write_text_output(stage(path), content);
+  }
+  void commit() {
+    for (auto& output : staged_) output->commit();
+  }
+
+ private:
+  std::vector<std::unique_ptr<StagedOutput>> staged_;
+};
 
 std::vector<Symbol> load_symbols(const std::string& meta_path) {
   if (meta_path.empty()) return {};
@@ -54,8 +71,7 @@ State load_state(const std::string& path) {
 
 std::unique_ptr<PreimageOracle> make_oracle(const RunOptions& options) {
   if (!options.host_args.empty())
-    return std::make_unique<HostOracle>(options.host_args,
-                                        std::chrono::milliseconds(static_cast<long>(options.host_timeout_seconds * 1000)));
+    return std::make_unique<HostOracle>(options.host_args, host_timeout_from_seconds(options.host_timeout_seconds));
   if (!options.preimage_dir.empty()) return std::make_unique<DirectoryOracle>(options.preimage_dir);
   return nullptr;
 }
@@ -73,7 +89,7 @@ struct RunListeners {
     loop.add_listener(snapshot);
     loop.set_proofs(options.proof_at, proof_file_writer(options.proof_fmt));
     loop.set_preimage_stop(options.preimage_stop);
-    loop.set_interrupt_flag(&g_interrupted);
+    loop.set_interrupt_flag(&interrupt_flag());
   }
   RunLoop loop;
   std::unique_ptr<CrossCheckListener> cross_check;
@@ -108,15 +124,15 @@ void print_traceback(const State& state, const std::vector<Symbol>& symbols) {
 }
 
 // Upstream's statistics, the audit report and timeline; 3 if hazards fail the run.
-int write_audit(const RunOptions& options, AuditObserver& audit, Machine& machine) {
+int write_audit(const RunOptions& options, AuditObserver& audit, Machine& machine, FinalOutputs& outputs) {
   audit.finish(machine.state());
   if (!options.debug_info.empty())
-    write_text_output(options.debug_info, audit.debug_info_json(machine.vm(), "  \"threads\": " + audit.threads_json() +
-                                                                              ",\n  \"hazards\": " + audit.hazards_json() +
-                                                                              ",\n  \"memory_release\": " +
-                                                                              audit.memory_release_json() + "\n"));
-  if (!options.audit_report.empty()) write_text_output(options.audit_report, audit.report_text());
-  if (!options.timeline.empty()) write_text_output(options.timeline, audit.timeline_svg("cannonball timeline: " + options.input));
+    outputs.text(options.debug_info, audit.debug_info_json(machine.vm(), "  \"threads\": " + audit.threads_json() +
+                                                                           ",\n  \"hazards\": " + audit.hazards_json() +
+                                                                           ",\n  \"memory_release\": " +
+                                                                           audit.memory_release_json() + "\n"));
+  if (!options.audit_report.empty()) outputs.text(options.audit_report, audit.report_text());
+  if (!options.timeline.empty()) outputs.text(options.timeline, audit.timeline_svg("cannonball timeline: " + options.input));
   Logger log(stderr);
   for (const Hazard& h : audit.hazards())
     log.warn("hazard", {{"kind", h.kind}, {"first_step", std::to_string(h.first_step)},
@@ -126,7 +142,7 @@ int write_audit(const RunOptions& options, AuditObserver& audit, Machine& machin
 
 // After a normal stop: the cross-check's last segment, the final log lines, the output state.
 void finish_run(const RunOptions& options, RunListeners& listeners, Machine& machine, const std::vector<Symbol>& symbols,
-                PreimageOracle* oracle) {
+                PreimageOracle* oracle, FinalOutputs& outputs) {
   Logger log(stderr);
   State& state = machine.state();
   if (listeners.cross_check) {
@@ -140,7 +156,7 @@ void finish_run(const RunOptions& options, RunListeners& listeners, Machine& mac
   if (auto* host = dynamic_cast<HostOracle*>(oracle)) host->close();
   if (options.output.empty()) return;
   try {
-    write_state_file(state, options.output);
+    write_state_file(state, outputs.stage(options.output));
   } catch (const StateFileError& e) {
     throw CliError(std::string("failed to write state output: ") + e.what());
   }
@@ -151,6 +167,10 @@ void finish_run(const RunOptions& options, RunListeners& listeners, Machine& mac
 int run_main(int argc, char** argv) {
   RunOptions options;
   if (auto exit_status = parse_run_options(argc, argv, options)) return *exit_status;
+  // From here SIGINT/SIGTERM only set the flag: the loop, host waits and the cross-check worker
+  // see it, and the command unwinds to exit 130 without writing outputs.
+  clear_interrupt();
+  install_interrupt_handlers();
   const std::vector<Symbol> symbols = load_symbols(options.meta_path);
   State start = load_state(options.input);
   std::unique_ptr<PreimageOracle> oracle = make_oracle(options);
@@ -164,13 +184,13 @@ int run_main(int argc, char** argv) {
   }
   RunListeners listeners(options, machine, symbols);
 
-  g_interrupted = false;
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
   const RunResult result = listeners.loop.run(options.stop_at.next_match(machine.state().step));
   if (auto exit_status = report_stop(result, machine.state(), symbols)) return *exit_status;
-  finish_run(options, listeners, machine, symbols, oracle.get());
-  return audit ? write_audit(options, *audit, machine) : 0;
+  FinalOutputs outputs;
+  finish_run(options, listeners, machine, symbols, oracle.get(), outputs);
+  const int status = audit ? write_audit(options, *audit, machine, outputs) : 0;
+  outputs.commit();
+  return status;
 }
 
 }  // namespace cannonball

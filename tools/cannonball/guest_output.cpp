@@ -1,5 +1,8 @@
 #include "tools/cannonball/guest_output.h"
 
+#include <cerrno>
+#include <cstring>
+
 #include "runtime/word.h"
 #include "tools/cannonball/cli_common.h"
 #include "tools/cannonball/log.h"
@@ -14,7 +17,8 @@ void open_file(const std::string& path, FILE*& file) {
 
 }  // namespace
 
-GuestOutputLogger::GuestOutputLogger(const std::string& stdout_path, const std::string& stderr_path) {
+GuestOutputLogger::GuestOutputLogger(const std::string& stdout_path, const std::string& stderr_path)
+    : paths_{stdout_path, stderr_path} {
   if (!stdout_path.empty()) open_file(stdout_path, files_[0]);
   if (!stderr_path.empty()) open_file(stderr_path, files_[1]);
 }
@@ -25,10 +29,15 @@ GuestOutputLogger::~GuestOutputLogger() {
 }
 
 void GuestOutputLogger::write(int fd, std::span<const uint8_t> bytes) {
-  FILE* raw = files_[fd == 1 ? 0 : 1];
+  const int index = fd == 1 ? 0 : 1;
+  FILE* raw = files_[index];
   if (raw) {
-    std::fwrite(bytes.data(), 1, bytes.size(), raw);
-    std::fflush(raw);
+    errno = 0;
+    if (std::fwrite(bytes.data(), 1, bytes.size(), raw) != bytes.size() || std::fflush(raw) != 0) {
+      const std::string reason = errno ? std::strerror(errno) : "write error";
+      throw CliError(std::string("cannot write the guest's ") + (index == 0 ? "stdout" : "stderr") + " to " +
+                     paths_[index] + ": " + reason);
+    }
     return;
   }
   std::string text(bytes.begin(), bytes.end());

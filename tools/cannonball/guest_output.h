@@ -10,7 +10,8 @@ namespace cannonball {
 
 class GuestOutputLogger {
  public:
-  // Empty paths log; throws CliError when a file cannot be opened.
+  // Empty paths log; throws CliError when a file cannot be opened, and write() throws CliError
+  // when a file write fails (the run then ends with exit 1 and writes no final state).
   GuestOutputLogger(const std::string& stdout_path, const std::string& stderr_path);
   ~GuestOutputLogger();
   GuestOutputLogger(const GuestOutputLogger&) = delete;
@@ -19,6 +20,7 @@ class GuestOutputLogger {
 
  private:
   FILE* files_[2] = {nullptr, nullptr};
+  std::string paths_[2];
 };
 
 }  // namespace cannonball

@@ -1,5 +1,6 @@
 #include "tools/cannonball/run_cli.h"
 
+#include "runtime/host_oracle.h"
 #include "runtime/state_file.h"
 #include "tools/cannonball/cli_common.h"
 
@@ -39,7 +40,7 @@ void add_upstream_flags(CLI::App& app, RunOptions& o, RunFlags& f) {
 void add_cannonball_flags(CLI::App& app, RunOptions& o, RunFlags& f) {
   app.add_option("--engine", o.engine, "fast-forward engine: interp or jit")->capture_default_str();
   app.add_option("--preimage-dir", o.preimage_dir, "serve pre-images from files DIR/<hex key> instead of a host");
-  app.add_option("--host-timeout", o.host_timeout_seconds, "seconds to wait for the pre-image host")->capture_default_str();
+  app.add_option("--host-timeout", o.host_timeout_seconds, "seconds to wait for each answer of the pre-image host (0 = no limit, at most 86400)")->capture_default_str();
   app.add_option("--guest-stdout", o.guest_stdout, "write the guest's stdout raw to this file instead of logging it");
   app.add_option("--guest-stderr", o.guest_stderr, "write the guest's stderr raw to this file instead of logging it");
   app.add_option("--cross-check", f.cross_check_at,
@@ -71,13 +72,24 @@ void check_file_patterns(const RunOptions& o) {
     throw CliError("invalid output state " + o.output + ": the name must end in .bin or .bin.gz, or be empty");
 }
 
+// The pattern's name for step 0, or a CliError naming the flag (bad verb, width over the limit),
+// so a bad pattern fails before the run rather than at its first proof or snapshot.
+std::string format_or_fail(const char* flag, const std::string& pattern) {
+  try {
+    return format_step_pattern(pattern, 0);
+  } catch (const std::invalid_argument& e) {
+    throw CliError(std::string("invalid ") + flag + ": " + e.what());
+  }
+}
+
 void check_event_patterns(const RunOptions& o) {
   if (!o.proof_at.never() && o.proof_fmt != "-" && o.proof_at.can_match_many() && !pattern_has_verb(o.proof_fmt))
     throw CliError("--proof-fmt '" + o.proof_fmt + "' has no step verb (like %d) but --proof-at can match many steps");
+  if (!o.proof_at.never() && o.proof_fmt != "-") format_or_fail("--proof-fmt", o.proof_fmt);
   if (o.snapshot_at.never()) return;
   if (o.snapshot_at.can_match_many() && !pattern_has_verb(o.snapshot_fmt))
     throw CliError("--snapshot-fmt '" + o.snapshot_fmt + "' has no step verb (like %d) but --snapshot-at can match many steps");
-  if (!is_binary_state_path(format_step_pattern(o.snapshot_fmt, 0)))
+  if (!is_binary_state_path(format_or_fail("--snapshot-fmt", o.snapshot_fmt)))
     throw CliError("invalid --snapshot-fmt " + o.snapshot_fmt + ": snapshots must be .bin or .bin.gz");
 }
 
@@ -90,6 +102,11 @@ void check_host(RunOptions& o) {
       break;
     }
   if (!o.host_args.empty() && !o.preimage_dir.empty()) throw CliError("give either a host command or --preimage-dir, not both");
+  try {
+    host_timeout_from_seconds(o.host_timeout_seconds);
+  } catch (const std::invalid_argument& e) {
+    throw CliError(e.what());
+  }
 }
 
 }  // namespace

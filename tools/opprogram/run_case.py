@@ -160,6 +160,15 @@ def main():
                 tail = f.read()[-3000:].decode(errors="replace")
             print(tail)
             continue
+        if args.cross_check and vm == "jit":
+            # The CLI logs `cross-check passed segments=N steps=M` when every segment matched.
+            with open(os.path.join(work, "run.log"), "rb") as f:
+                passed = [l for l in f.read().decode(errors="replace").splitlines() if "cross-check passed" in l]
+            if not passed:
+                failures.append(f"{vm}: no 'cross-check passed' line in {work}/run.log")
+            else:
+                entry["cross_check"] = passed[-1][passed[-1].index("cross-check passed"):].replace('"', "")
+                print(f"{vm:8s} {entry['cross_check']}")
         w = witness(cannonball, final)
         entry.update({"steps": w["step"], "exited": w["exited"], "exit_code": w["exitCode"],
                       "state_hash": w["witnessHash"]})
