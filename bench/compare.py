@@ -7,12 +7,16 @@ For each workload it runs, in one session and one after the other:
   jit        cannonball --engine jit
   qemu       qemu-mips64 on the same ELF (no step counting, no merkle tree)
   native     the same Go program built for linux/amd64
-and writes bench/results/report.{md,json} and bench/results/steps_per_s.svg with steps/s, wall
-time, peak RSS and every ratio. Steps come from cannonball's final state (the same program makes
+The op-program workload runs the real op-program from the captured tiny case (prestate and
+pre-image host from build/opprogram/tiny-valid/case.json); qemu and native cannot serve it
+pre-images, so they have no figure there. The tool writes bench/results/report.{md,json} and bench/results/steps_per_s.svg with steps/s, wall
+time, CPU seconds (user + system, the pre-image host included), peak RSS and every ratio; the
+ratios are of CPU seconds, which a shared machine disturbs less than wall time. Steps come from cannonball's final state (the same program makes
 the same number of steps under every engine); qemu and native get "equivalent steps/s" = those
 steps / their wall time. It also measures the time to a proof deep in the op-program-like trace.
 
-usage: bench/compare.py [--engines upstream,interp,jit,qemu,native] [--workloads a,b] [--quick]
+usage: bench/compare.py [--engines upstream,interp,jit,qemu,native] [--workloads a,b]
+                        [--proof-workload NAME|none]
 """
 import argparse
 import json
@@ -37,19 +41,40 @@ WORKLOADS = {
     "geth-medium": ("geth-guest/gethguest-medium.elf", "geth-guest/gethguest-native-medium",
                     "op-program-like EVM blocks, signed, 6 x 24 txs"),
 }
+# Workloads that run a captured op-program case (the real program and its pre-image host).
+OPPROGRAM = {
+    "op-program-tiny": ("opprogram/tiny-valid", "op-program, tiny capture (L2 block 3, 14 txs)"),
+}
+
+
+def opprogram_case(case_rel):
+    """(prestate path, host argv) of a captured case, or None when it was not captured."""
+    case_dir = os.path.join(B, case_rel)
+    if not os.path.exists(os.path.join(case_dir, "case.json")):
+        return None
+    sys.path.insert(0, os.path.join(ROOT, "tools", "opprogram"))
+    import run_case  # noqa: E402 (the case format's own reader)
+    _, prestate, host = run_case.load_case(case_dir)
+    return prestate, host
 
 
 def time_with_rss(cmd, timeout):
+    """Runs cmd; returns (wall s, peak RSS KiB, exit status, CPU s = user + system of it and the
+    children it waited for)."""
     tf = tempfile.NamedTemporaryFile(delete=False)
     tf.close()
     start = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", tf.name, *cmd], stdout=subprocess.DEVNULL,
+    p = subprocess.run(["/usr/bin/time", "-f", "cpu %M %U %S", "-o", tf.name, *cmd], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=timeout)
     wall = time.perf_counter() - start
+    rss, cpu = 0, None
     with open(tf.name) as f:
-        lines = [l for l in f.read().split() if l.isdigit()]
+        for line in f:
+            fields = line.split()
+            if len(fields) == 4 and fields[0] == "cpu":
+                rss, cpu = int(fields[1]), float(fields[2]) + float(fields[3])
     os.unlink(tf.name)
-    return wall, int(lines[-1]) if lines else 0, p.returncode
+    return wall, rss, p.returncode, cpu
 
 
 def load(elf, tmp):
@@ -65,28 +90,33 @@ def final_steps(out):
     return w["step"], w["exited"], w["exitCode"]
 
 
-def run_engine(engine, workload, elf, native, tmp, timeout, steps_hint):
+def run_engine(engine, workload, elf, native, tmp, timeout, steps_hint, opprogram=None):
+    """One engine on one workload. `opprogram` = (prestate, host argv) for an op-program case,
+    which starts from its prestate and serves pre-images from its host instead of an ELF."""
     if engine in ("interp", "jit", "upstream"):
-        state = load(elf, tmp)
+        state = opprogram[0] if opprogram else load(elf, tmp)
+        host = ["--", *opprogram[1]] if opprogram else []
         out = os.path.join(tmp, f"out-{engine}.bin")
         if engine == "upstream":
-            cmd = [UPSTREAM, "run", "--input", state, "--output", out, "--meta", "", "--info-at", "never"]
+            cmd = [UPSTREAM, "run", "--input", state, "--output", out, "--meta", "", "--info-at", "never", *host]
         else:
             cmd = [CANNONBALL, "run", "--input", state, "--output", out, "--meta", "", "--info-at", "never",
-                   "--engine", engine, "--guest-stdout", os.devnull, "--guest-stderr", os.devnull]
-        wall, rss, rc = time_with_rss(cmd, timeout)
+                   "--engine", engine, "--guest-stdout", os.devnull, "--guest-stderr", os.devnull, *host]
+        wall, rss, rc, cpu = time_with_rss(cmd, timeout)
         if rc != 0:
             return {"error": f"exit status {rc}"}
         steps, exited, code = final_steps(out)
-        return {"wall_s": wall, "peak_rss_kib": rss, "steps": steps, "exit_code": code, "exited": exited}
+        return {"wall_s": wall, "cpu_s": cpu, "peak_rss_kib": rss, "steps": steps, "exit_code": code, "exited": exited}
+    if opprogram:
+        return {"error": "n/a (no pre-image host)"}
     if engine == "qemu":
-        wall, rss, rc = time_with_rss(["qemu-mips64", elf], timeout)
-        return {"wall_s": wall, "peak_rss_kib": rss, "returncode": rc} if rc == 0 else {"error": f"exit status {rc}"}
+        wall, rss, rc, cpu = time_with_rss(["qemu-mips64", elf], timeout)
+        return {"wall_s": wall, "cpu_s": cpu, "peak_rss_kib": rss, "returncode": rc} if rc == 0 else {"error": f"exit status {rc}"}
     if engine == "native":
         if not os.path.exists(native):
             return {"error": "native build missing"}
-        wall, rss, rc = time_with_rss([native], timeout)
-        return {"wall_s": wall, "peak_rss_kib": rss, "returncode": rc} if rc == 0 else {"error": f"exit status {rc}"}
+        wall, rss, rc, cpu = time_with_rss([native], timeout)
+        return {"wall_s": wall, "cpu_s": cpu, "peak_rss_kib": rss, "returncode": rc} if rc == 0 else {"error": f"exit status {rc}"}
     raise ValueError(engine)
 
 
@@ -116,7 +146,7 @@ def time_to_proof(elf, step, tmp, engines, timeout):
                    "--engine", engine, "--proof-at", f"={step}", "--proof-fmt", proof, "--stop-at", f"={step + 1}",
                    "--guest-stdout", os.devnull, "--guest-stderr", os.devnull]
         try:
-            wall, rss, rc = time_with_rss(cmd, timeout)
+            wall, rss, rc, _ = time_with_rss(cmd, timeout)
         except subprocess.TimeoutExpired:
             results[engine] = {"error": f"timeout after {timeout} s"}
             continue
@@ -173,10 +203,10 @@ def svg_chart(report):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--engines", default="upstream,interp,jit,qemu,native")
-    ap.add_argument("--workloads", default=",".join(WORKLOADS))
+    ap.add_argument("--workloads", default=",".join([*WORKLOADS, *OPPROGRAM]))
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
-    ap.add_argument("--proof-workload", default="geth-medium")
+    ap.add_argument("--proof-workload", default="geth-medium", help="'none' skips the time to a proof")
     args = ap.parse_args()
     engines = args.engines.split(",")
     workloads = [w for w in args.workloads.split(",") if w]
@@ -186,16 +216,25 @@ def main():
               "date": time.strftime("%Y-%m-%d %H:%M:%S")}
     with tempfile.TemporaryDirectory() as tmp:
         for w in workloads:
-            elf_rel, native_rel, desc = WORKLOADS[w]
-            elf, native = os.path.join(B, elf_rel), os.path.join(B, native_rel)
-            if not os.path.exists(elf):
-                print(f"skip {w}: {elf} not built", file=sys.stderr)
-                continue
+            opprogram = None
+            if w in OPPROGRAM:
+                case_rel, desc = OPPROGRAM[w]
+                elf = native = None
+                opprogram = opprogram_case(case_rel)
+                if opprogram is None:
+                    print(f"skip {w}: {case_rel} not captured", file=sys.stderr)
+                    continue
+            else:
+                elf_rel, native_rel, desc = WORKLOADS[w]
+                elf, native = os.path.join(B, elf_rel), os.path.join(B, native_rel)
+                if not os.path.exists(elf):
+                    print(f"skip {w}: {elf} not built", file=sys.stderr)
+                    continue
             results = {}
             steps = None
             for engine in engines:
                 try:
-                    r = run_engine(engine, w, elf, native, tmp, args.timeout, steps)
+                    r = run_engine(engine, w, elf, native, tmp, args.timeout, steps, opprogram)
                 except subprocess.TimeoutExpired:
                     r = {"error": f"timeout after {args.timeout} s"}
                 if "steps" in r:
@@ -204,19 +243,19 @@ def main():
                 print(f"{w:12s} {engine:9s} {r}", file=sys.stderr)
             for engine, r in results.items():
                 if "wall_s" in r and steps:
-                    r["steps_per_s"] = steps / r["wall_s"]
+                    r["steps_per_s"] = steps / (r.get("cpu_s") or r["wall_s"])
             report["results"][w] = {"description": desc, "steps": steps, **results}
-        # Ratios: every engine against every other, per workload.
+        # Ratios of CPU seconds: every engine against every other, per workload.
         for w, res in report["results"].items():
             ratios = {}
             for a in engines:
                 for b in engines:
                     ra, rb = res.get(a, {}), res.get(b, {})
-                    if a != b and "wall_s" in ra and "wall_s" in rb:
-                        ratios[f"{a}/{b}"] = rb["wall_s"] / ra["wall_s"]  # how many times faster a is than b
+                    if a != b and ra.get("cpu_s") and rb.get("cpu_s"):
+                        ratios[f"{a}/{b}"] = rb["cpu_s"] / ra["cpu_s"]  # how many times faster a is than b
             res["speedup"] = ratios
-        proof_elf = os.path.join(B, WORKLOADS[args.proof_workload][0])
-        if os.path.exists(proof_elf) and report["results"].get(args.proof_workload, {}).get("steps"):
+        proof_elf = os.path.join(B, WORKLOADS[args.proof_workload][0]) if args.proof_workload in WORKLOADS else ""
+        if proof_elf and os.path.exists(proof_elf) and report["results"].get(args.proof_workload, {}).get("steps"):
             deep = int(report["results"][args.proof_workload]["steps"] * 0.9)
             results, agree = time_to_proof(proof_elf, deep, tmp, engines, args.timeout)
             report["time_to_proof"] = {"workload": args.proof_workload, "step": deep, "results": results,
@@ -232,20 +271,30 @@ def main():
         f.write(svg_chart({**report, "results": {w: {e: r for e, r in res.items() if e in engines}
                                                   for w, res in report["results"].items()}}))
     md = ["# cannonball: side-by-side comparison", "",
-          f"Machine: {report['machine']}, {report['date']}. Each cell: steps/s (wall time, peak RSS). "
+          f"Machine: {report['machine']}, {report['date']}, all figures from this one run. Each cell: steps/s "
+          "over CPU seconds (CPU s, wall s, peak RSS); CPU s = user + system, the pre-image host included. "
           "qemu and native count no steps: their figure is the VM's step count of the same program divided "
-          "by their wall time.", "",
+          "by their CPU time. The op-program row cannot run under qemu or natively (no pre-image host).", "",
           "| workload | steps | " + " | ".join(engines) + " |", "|---|---|" + "---|" * len(engines)]
     for w, res in report["results"].items():
         cells = []
         for e in engines:
             r = res.get(e, {})
             if "steps_per_s" in r:
-                cells.append(f"{r['steps_per_s'] / 1e6:,.1f} M/s ({r['wall_s']:.2f} s, {r['peak_rss_kib'] / 1024:.0f} MiB)")
+                cells.append(f"{r['steps_per_s'] / 1e6:,.1f} M/s ({r['cpu_s']:.2f} CPU s, {r['wall_s']:.2f} s, "
+                             f"{r['peak_rss_kib'] / 1024:.0f} MiB)")
             else:
                 cells.append(r.get("error", "—"))
         md.append(f"| {w} | {res.get('steps') or '—':,} | " + " | ".join(cells) + " |")
-    md += ["", "Speed-ups (how many times faster the first engine is than the second):", "",
+    focus = [(a, b) for a, b in (("jit", "qemu"), ("jit", "upstream"), ("jit", "interp"), ("interp", "upstream"))
+             if a in engines and b in engines]
+    if focus:
+        md += ["", "The JIT's ratios (CPU seconds; the issue's targets: jit/qemu >= 1.0, jit/upstream >= 50):", "",
+               "| workload | " + " | ".join(f"{a}/{b}" for a, b in focus) + " |", "|---|" + "---|" * len(focus)]
+        for w, res in report["results"].items():
+            md.append(f"| {w} | " + " | ".join(
+                f"{res['speedup'][f'{a}/{b}']:.2f}" if f"{a}/{b}" in res["speedup"] else "—" for a, b in focus) + " |")
+    md += ["", "Speed-ups in CPU seconds (how many times faster the first engine is than the second):", "",
            "| workload | " + " | ".join(f"{a}/{b}" for a in engines for b in engines if a != b) + " |",
            "|---|" + "---|" * (len(engines) * (len(engines) - 1))]
     for w, res in report["results"].items():

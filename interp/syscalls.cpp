@@ -5,6 +5,7 @@
 
 #include "interp/observer.h"
 #include "interp/vm.h"
+#include "runtime/hex.h"
 
 namespace cannonball {
 

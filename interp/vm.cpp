@@ -5,6 +5,7 @@
 
 #include "interp/instruction_table.h"
 #include "interp/observer.h"
+#include "runtime/hex.h"
 
 namespace cannonball {
 

@@ -19,6 +19,10 @@ JitRuntime::JitRuntime(Vm& vm)
       heat_(LookupEntries, 0),
       zero_page_(std::make_unique<Page>()),
       emitter_(CodeCapacity) {
+  // The op-program translates tens of thousands of blocks: grow the maps once, not by rehashing.
+  blocks_.reserve(InitialBlockCapacity);
+  links_.reserve(InitialBlockCapacity);
+  page_blocks_.reserve(InitialBlockCapacity / 16);
   ctx_.tlb = tlb_.data();
   ctx_.lookup = lookup_.data();
   ctx_.runtime = this;
@@ -173,7 +177,8 @@ const void* JitRuntime::lookup_or_translate(Word pc) {
     links_[chain.target_pc].push_back(Link{chain.cell, chain.stub});
     if (auto target = blocks_.find(chain.target_pc); target != blocks_.end()) *chain.cell = target->second.code;
   }
-  for (const Link& link : links_[pc]) *link.cell = code;
+  if (auto aiming = links_.find(pc); aiming != links_.end())  // no empty entry for every block
+    for (const Link& link : aiming->second) *link.cell = code;
   page_blocks_[page_index].push_back(pc);
   ++stats_.blocks_translated;
   LookupEntry& slot = lookup_[(pc >> 2) & (LookupEntries - 1)];  // clear_code may have reset it

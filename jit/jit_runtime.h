@@ -75,6 +75,7 @@ class JitRuntime {
   std::vector<uint16_t> heat_;
   std::unique_ptr<Page> zero_page_;
   Emitter emitter_;
+  static constexpr size_t InitialBlockCapacity = size_t{1} << 16;
   std::unordered_map<Word, BlockInfo> blocks_;
   std::unordered_map<Word, std::vector<Word>> page_blocks_;
   struct Link {

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "runtime/hex.h"
 #include "runtime/host_oracle.h"
 
 namespace cannonball {

@@ -4,6 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/hex.h"
+#include "runtime/json_text.h"
+
 namespace cannonball {
 namespace {
 
@@ -166,17 +169,10 @@ std::vector<Symbol> elf_symbols(const std::vector<uint8_t>& elf) {
 }
 
 std::string metadata_json(const std::vector<Symbol>& symbols) {
-  // Hand-formatted to match the two-space layout and number forms exactly.
-  std::string out = "{\n  \"symbols\": [";
-  for (size_t i = 0; i < symbols.size(); ++i) {
-    out += i ? ",\n    {\n" : "\n    {\n";
-    nlohmann::json name = symbols[i].name;
-    out += "      \"name\": " + name.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ",\n";
-    out += "      \"start\": " + std::to_string(symbols[i].start) + ",\n";
-    out += "      \"size\": " + std::to_string(symbols[i].size) + "\n    }";
-  }
-  out += symbols.empty() ? "]\n}\n\n" : "\n  ]\n}\n\n";
-  return out;
+  Json entries = Json::array();
+  for (const Symbol& symbol : symbols)
+    entries.push_back({{"name", symbol.name}, {"start", symbol.start}, {"size", symbol.size}});
+  return json_file_text(Json{{"symbols", std::move(entries)}});
 }
 
 std::string symbol_at(const std::vector<Symbol>& symbols, Word addr) {

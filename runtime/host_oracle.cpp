@@ -11,6 +11,7 @@
 #include <cstring>
 #include <thread>
 
+#include "runtime/hex.h"
 #include "runtime/interrupt.h"
 
 extern char** environ;

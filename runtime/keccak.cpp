@@ -208,26 +208,4 @@ void keccak256_pairs(const uint8_t* const* lefts, const uint8_t* const* rights, 
   best(lefts, rights, outs, count);
 }
 
-std::string to_hex(const uint8_t* data, size_t size) {
-  static constexpr char Digits[] = "0123456789abcdef";
-  std::string out = "0x";
-  out.resize(2 + 2 * size);
-  for (size_t i = 0; i < size; ++i) {
-    out[2 + 2 * i] = Digits[data[i] >> 4];
-    out[3 + 2 * i] = Digits[data[i] & 15];
-  }
-  return out;
-}
-
-std::string hex_word(Word value) {
-  static constexpr char Digits[] = "0123456789abcdef";
-  if (value == 0) return "0x0";
-  std::string digits;
-  while (value) {
-    digits.insert(digits.begin(), Digits[value & 15]);
-    value >>= 4;
-  }
-  return "0x" + digits;
-}
-
 }  // namespace cannonball

@@ -51,7 +51,7 @@ class Memory {
   Memory(Memory&&) noexcept = default;
   Memory& operator=(Memory&&) noexcept = default;
 
-  // Aligned word access. `addr` must be 8-byte aligned (callers align; asserted in debug builds).
+  // Aligned word access: the word holding `addr` (its low three bits are ignored; callers align).
   Word read_word(Word addr) const {
     const Page* page = find_page(addr >> PageAddrBits);
     return page ? load_be64(page->bytes + (addr & (PageSize - 8))) : 0;

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "runtime/gzip_members.h"
+#include "runtime/hex.h"
 #include "runtime/parallel.h"
 
 namespace cannonball {

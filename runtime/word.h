@@ -65,8 +65,4 @@ inline void store_be32(uint8_t* p, uint32_t v) {
   std::memcpy(p, &v, 4);
 }
 
-std::string to_hex(const uint8_t* data, size_t size);  // "0x" + lowercase hex
-inline std::string to_hex(const Hash32& h) { return to_hex(h.data(), h.size()); }
-std::string hex_word(Word value);  // minimal "0x..." form, "0x0" for zero
-
 }  // namespace cannonball

@@ -12,6 +12,8 @@ import time
 import unittest
 
 CANNONBALL = os.environ.get("CANNONBALL", "build/tools/cannonball")
+# The same CLI plus test-only engines (tests/support), for `--engine test-corrupt`.
+CANNONBALL_TEST_ENGINES = os.environ.get("CANNONBALL_TEST_ENGINES", "build/tests/cannonball_test_engines")
 GUESTS = os.environ.get("GUESTS", "build/guests")
 ENGINE = os.environ.get("ENGINE", "interp")
 
@@ -164,7 +166,7 @@ class E2E(unittest.TestCase):
                          "--guest-stdout", os.devnull)
         self.assertIn("cross-check passed", ok.stderr)
         bad_out = self.path("bad.bin")
-        bad = subprocess.run([CANNONBALL, "run", "--input", state, "--output", bad_out, "--meta", "", "--info-at",
+        bad = subprocess.run([CANNONBALL_TEST_ENGINES, "run", "--input", state, "--output", bad_out, "--meta", "", "--info-at",
                               "never", "--engine", "test-corrupt", "--cross-check", "%100000", "--guest-stdout",
                               os.devnull], capture_output=True, text=True,
                              env={**os.environ, "CANNONBALL_TEST_CORRUPT_STEP": "234567"})

@@ -12,7 +12,7 @@
 #include "interp/instruction_table.h"
 #include "interp/vm.h"
 #include "jit/jit_engine.h"
-#include "jit/state_diff.h"
+#include "runtime/state_diff.h"
 
 using namespace cannonball;
 
@@ -127,7 +127,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                         a.exception->pc != r.exception->pc))
       diverged(where + a.exception->message() + " vs " + r.exception->message());
     const bool last = i + 1 == advances || a.exception || interp_state.exited;
-    const std::string diff = jit::diff_states(jit_state, interp_state, last);
+    const std::string diff = describe_state_differences(jit_state, interp_state, lockstep_diff_options(last));
     if (!diff.empty()) diverged(where + "\n" + diff);
     if (last) break;
   }

@@ -16,6 +16,7 @@
 #include <limits>
 #include <thread>
 
+#include "runtime/hex.h"
 #include "runtime/host_oracle.h"
 #include "runtime/interrupt.h"
 #include "tools/runloop/matcher.h"

@@ -78,7 +78,7 @@ TEST_P(StepProof, ProvesTheStepAgainstThePreState) {
 
   // The post-state is the same as a plain step's.
   State expected = make_expected_state(c, pre);
-  const auto differences = state_differences(expected, state);
+  const auto differences = state_differences(expected, state, ExpectedVsActual);
   EXPECT_TRUE(differences.empty()) << differences.front();
 
   // Header fields.

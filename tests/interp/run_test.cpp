@@ -42,7 +42,7 @@ TEST_P(Run, MatchesRepeatedSingleSteps) {
   auto stepper = make_executor(GetParam(), by_step);
   ASSERT_EQ(runner->run(257).steps, 257u);
   for (int i = 0; i < 257; ++i) ASSERT_FALSE(stepper->step());
-  EXPECT_TRUE(state_differences(by_step, by_run).empty());
+  EXPECT_TRUE(state_differences(by_step, by_run, ExpectedVsActual).empty());
 }
 
 TEST_P(Run, ZeroStepsDoesNothing) {

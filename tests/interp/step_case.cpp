@@ -1,6 +1,7 @@
 #include "tests/interp/step_case.h"
 
 #include "jit/jit_engine.h"
+#include "runtime/hex.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -179,87 +180,6 @@ State make_expected_state(const StepCase& c, const State& pre) {
   return expected;
 }
 
-// ---- Comparing states ----------------------------------------------------------------------
-
-namespace {
-
-std::string hex(Word value) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(value));
-  return buf;
-}
-
-template <typename T>
-void compare_field(std::vector<std::string>& out, const std::string& what, const T& expected, const T& actual) {
-  if (expected == actual) return;
-  out.push_back(what + ": expected " + hex(static_cast<Word>(expected)) + ", actual " + hex(static_cast<Word>(actual)));
-}
-
-void compare_thread(std::vector<std::string>& out, const std::string& where, const Thread& e, const Thread& a) {
-  compare_field(out, where + ".thread_id", e.thread_id, a.thread_id);
-  compare_field(out, where + ".exited", e.exited, a.exited);
-  compare_field(out, where + ".exit_code", e.exit_code, a.exit_code);
-  compare_field(out, where + ".pc", e.pc, a.pc);
-  compare_field(out, where + ".next_pc", e.next_pc, a.next_pc);
-  compare_field(out, where + ".hi", e.hi, a.hi);
-  compare_field(out, where + ".lo", e.lo, a.lo);
-  for (unsigned i = 0; i < 32; ++i)
-    compare_field(out, where + ".r" + std::to_string(i), e.regs[i], a.regs[i]);
-}
-
-void compare_stack(std::vector<std::string>& out, const std::string& name, const std::vector<Thread>& e,
-                   const std::vector<Thread>& a) {
-  if (e.size() != a.size()) {
-    std::string ids_e, ids_a;
-    for (const Thread& t : e) ids_e += " " + std::to_string(t.thread_id);
-    for (const Thread& t : a) ids_a += " " + std::to_string(t.thread_id);
-    out.push_back(name + ": expected threads [" + ids_e + " ], actual [" + ids_a + " ]");
-    return;
-  }
-  for (size_t i = 0; i < e.size(); ++i) compare_thread(out, name + "[" + std::to_string(i) + "]", e[i], a[i]);
-}
-
-void compare_memory(std::vector<std::string>& out, Memory& e, Memory& a) {
-  if (e.merkle_root() == a.merkle_root()) return;
-  out.push_back("memory root: expected " + to_hex(e.merkle_root()) + ", actual " + to_hex(a.merkle_root()));
-  std::set<Word> pages;
-  for (Word index : e.sorted_page_indices()) pages.insert(index);
-  for (Word index : a.sorted_page_indices()) pages.insert(index);
-  for (Word index : pages) {
-    for (Word offset = 0; offset < PageSize; offset += 8) {
-      const Word addr = (index << PageAddrBits) + offset;
-      compare_field(out, "memory word " + hex(addr), e.read_word(addr), a.read_word(addr));
-    }
-  }
-}
-
-}  // namespace
-
-std::vector<std::string> state_differences(State& e, State& a) {
-  std::vector<std::string> out;
-  compare_memory(out, e.memory, a.memory);
-  if (e.preimage_key != a.preimage_key)
-    out.push_back("preimage_key: expected " + to_hex(e.preimage_key) + ", actual " + to_hex(a.preimage_key));
-  compare_field(out, "preimage_offset", e.preimage_offset, a.preimage_offset);
-  compare_field(out, "heap", e.heap, a.heap);
-  compare_field(out, "ll_reservation_status", e.ll_reservation_status, a.ll_reservation_status);
-  compare_field(out, "ll_address", e.ll_address, a.ll_address);
-  compare_field(out, "ll_owner_thread", e.ll_owner_thread, a.ll_owner_thread);
-  compare_field(out, "exit_code", e.exit_code, a.exit_code);
-  compare_field(out, "exited", e.exited, a.exited);
-  compare_field(out, "step", e.step, a.step);
-  compare_field(out, "steps_since_last_context_switch", e.steps_since_last_context_switch,
-                a.steps_since_last_context_switch);
-  compare_field(out, "traverse_right", e.traverse_right, a.traverse_right);
-  compare_field(out, "next_thread_id", e.next_thread_id, a.next_thread_id);
-  compare_stack(out, "left_stack", e.left_stack, a.left_stack);
-  compare_stack(out, "right_stack", e.right_stack, a.right_stack);
-  if (e.last_hint != a.last_hint)
-    out.push_back("last_hint: expected " + to_hex(e.last_hint.data(), e.last_hint.size()) + ", actual " +
-                  to_hex(a.last_hint.data(), a.last_hint.size()));
-  return out;
-}
-
 // ---- Running a case ------------------------------------------------------------------------
 
 void PrintTo(const StepCase& step_case, std::ostream* os) { *os << step_case.name; }
@@ -286,7 +206,7 @@ void run_step_case(EngineKind engine, const StepCase& c) {
   ASSERT_FALSE(exception.has_value()) << exception->message();
 
   State expected = make_expected_state(c, pre);
-  const std::vector<std::string> differences = state_differences(expected, actual);
+  const std::vector<std::string> differences = state_differences(expected, actual, ExpectedVsActual);
   std::string joined;
   for (const std::string& line : differences) joined += "\n  " + line;
   EXPECT_TRUE(differences.empty()) << "post-state differs:" << joined;

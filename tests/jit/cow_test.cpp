@@ -10,8 +10,8 @@
 #include "interp/instruction_table.h"
 #include "interp/vm.h"
 #include "jit/jit_engine.h"
-#include "jit/state_diff.h"
 #include "runtime/elf_loader.h"
+#include "runtime/state_diff.h"
 #include "runtime/state_file.h"
 
 namespace cannonball {
@@ -64,7 +64,7 @@ TEST(JitCopyOnWrite, StoreToACodePageSharedWithACheckpointInvalidatesTheBlocks) 
   ASSERT_EQ(engine.advance(40).steps, 40u);
   ASSERT_EQ(interp_vm.run(40).steps, 40u);
   EXPECT_EQ(live.left_stack[0].regs[3], 7u);
-  EXPECT_EQ(jit::diff_states(live, interp, true), "");
+  EXPECT_EQ(describe_state_differences(live, interp, lockstep_diff_options(true)), "");
   EXPECT_GT(engine.stats().blocks_invalidated, 0u);
   EXPECT_EQ(checkpoint.memory.read_u32(Code), addiu_1);
   EXPECT_EQ(state_hash(encode_witness(checkpoint)), checkpoint_hash);
@@ -112,7 +112,7 @@ TEST(JitCopyOnWrite, InterpretedStoreThatClonesASharedPageRefreshesTheTlb) {
   ASSERT_EQ(interp_vm.run(200).steps, 200u);
   EXPECT_GT(engine.stats().jit_steps, 0u);
   EXPECT_EQ(live.left_stack[0].regs[5], NewValue);
-  EXPECT_EQ(jit::diff_states(live, interp, true), "");
+  EXPECT_EQ(describe_state_differences(live, interp, lockstep_diff_options(true)), "");
   EXPECT_EQ(checkpoint.memory.read_u32(data), OldValue);
 }
 
@@ -149,7 +149,7 @@ TEST(JitCopyOnWrite, RunsFromCheckpointsOnManyThreadsMatchTheInterpreter) {
       if (ra.steps != rb.steps || ra.exception.has_value() != rb.exception.has_value())
         diffs[i] = "step counts or exceptions differ";
       else
-        diffs[i] = jit::diff_states(a, b, true);
+        diffs[i] = describe_state_differences(a, b, lockstep_diff_options(true));
     });
   }
   // The live run goes on meanwhile, writing pages it shares with the checkpoints.

@@ -8,7 +8,8 @@
 #include "interp/instruction_table.h"
 #include "interp/vm.h"
 #include "jit/jit_engine.h"
-#include "jit/state_diff.h"
+#include "runtime/hex.h"
+#include "runtime/state_diff.h"
 
 namespace cannonball {
 namespace {
@@ -54,7 +55,7 @@ std::string run_both(const State& state, Word steps, Word chunk = 0) {
     if (ra.steps != rb.steps) return "step counts differ";
     if (ra.exception.has_value() != rb.exception.has_value()) return "exception presence differs";
     if (ra.exception && ra.exception->kind != rb.exception->kind) return "exception kind differs";
-    const std::string diff = jit::diff_states(a, b, true);
+    const std::string diff = describe_state_differences(a, b, lockstep_diff_options(true));
     if (!diff.empty() || ra.exception || ra.steps < n) return diff;
     done += n;
   }
@@ -151,7 +152,7 @@ TEST(JitEngine, ClearingTheCodeCacheBetweenRunsKeepsResultsExact) {
   engine.set_translate_threshold(0);
   for (int round = 0; round < 50; ++round) {
     ASSERT_EQ(engine.advance(37).steps, vm_b.run(37).steps);
-    ASSERT_EQ(jit::diff_states(a, b, true), "") << "round " << round;
+    ASSERT_EQ(describe_state_differences(a, b, lockstep_diff_options(true)), "") << "round " << round;
     if (round % 3 == 0) engine.clear_code();
   }
   EXPECT_GT(engine.stats().code_flushes, 1u);

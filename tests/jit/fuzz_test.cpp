@@ -12,7 +12,7 @@
 #include "interp/syscalls.h"
 #include "interp/vm.h"
 #include "jit/jit_engine.h"
-#include "jit/state_diff.h"
+#include "runtime/state_diff.h"
 #include "tests/jit/recording_observer.h"
 
 namespace cannonball {
@@ -214,7 +214,7 @@ std::string run_case(Word seed, FuzzTotals& totals) {
     if (a.exception && (a.exception->kind != b.exception->kind || a.exception->step != b.exception->step ||
                         a.exception->pc != b.exception->pc))
       return where + "exceptions differ: " + a.exception->message() + " vs " + b.exception->message();
-    const std::string diff = jit::diff_states(jit_state, interp_state, true);
+    const std::string diff = describe_state_differences(jit_state, interp_state, lockstep_diff_options(true));
     if (!diff.empty()) return where + "\n" + diff;
     if (jit_log.events != interp_log.events) {
       for (size_t i = 0; i < std::min(jit_log.events.size(), interp_log.events.size()); ++i)

@@ -10,8 +10,8 @@
 #include "interp/vm.h"
 #include "jit/jit_engine.h"
 #include "runtime/elf_loader.h"
+#include "runtime/state_diff.h"
 #include "runtime/state_file.h"
-#include "jit/state_diff.h"
 
 namespace cannonball {
 namespace {
@@ -69,12 +69,13 @@ TEST_P(Lockstep, JitMatchesInterpreterAfterEveryAdvance) {
       EXPECT_EQ(jit_result.exception->step, interp_result.exception->step);
       EXPECT_EQ(jit_result.exception->pc, interp_result.exception->pc);
     }
-    const std::string diff = jit::diff_states(jit_state, interp_state, rounds % 64 == 0);
+    const std::string diff =
+        describe_state_differences(jit_state, interp_state, lockstep_diff_options(rounds % 64 == 0));
     ASSERT_EQ(diff, "") << "seed " << seed << ", advance(" << budget << ") from step " << before;
     if (jit_result.exception) break;
   }
   EXPECT_EQ(jit_out, interp_out);
-  EXPECT_EQ(jit::diff_states(jit_state, interp_state, true), "");
+  EXPECT_EQ(describe_state_differences(jit_state, interp_state, lockstep_diff_options(true)), "");
   const auto& stats = engine.stats();
   RecordProperty("jit_steps", std::to_string(stats.jit_steps));
   std::printf("[ lockstep ] %s: %llu steps, %llu by JIT, %llu blocks, %llu rounds\n", GetParam().name,

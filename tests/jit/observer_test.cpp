@@ -9,8 +9,8 @@
 
 #include "interp/vm.h"
 #include "jit/jit_engine.h"
-#include "jit/state_diff.h"
 #include "runtime/elf_loader.h"
+#include "runtime/state_diff.h"
 #include "runtime/state_file.h"
 #include "tests/jit/recording_observer.h"
 
@@ -52,7 +52,7 @@ TEST_P(ObservedRun, HooksFireWithTheInterpretersArgumentsAndStepCounters) {
     ASSERT_EQ(a.exception.has_value(), b.exception.has_value());
     if (b.exception) break;
   }
-  const std::string diff = jit::diff_states(jit_state, interp_state, true);
+  const std::string diff = describe_state_differences(jit_state, interp_state, lockstep_diff_options(true));
   EXPECT_TRUE(diff.empty()) << diff;
   ASSERT_FALSE(interp_log.events.empty());
   ASSERT_EQ(jit_log.events.size(), interp_log.events.size());

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "runtime/elf_loader.h"
+#include "runtime/hex.h"
 #include "tests/runtime/elf_builder.h"
 
 namespace cannonball {

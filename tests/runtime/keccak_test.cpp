@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "runtime/hex.h"
 #include "runtime/keccak.h"
 #include "tests/runtime/test_util.h"
 

@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "runtime/hex.h"
 #include "runtime/keccak.h"
 #include "runtime/memory.h"
 #include "tests/runtime/test_util.h"

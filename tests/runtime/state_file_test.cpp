@@ -13,6 +13,7 @@
 #include <fstream>
 #include <random>
 
+#include "runtime/hex.h"
 #include "runtime/state_file.h"
 #include "tests/runtime/test_util.h"
 

@@ -1,6 +1,7 @@
 // State, thread encoding, stack roots, witnesses and state hashes (spec §2, §10 reference values).
 #include <gtest/gtest.h>
 
+#include "runtime/hex.h"
 #include "runtime/keccak.h"
 #include "runtime/state.h"
 #include "tests/runtime/test_util.h"

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "interp/syscalls.h"
+#include "runtime/hex.h"
 
 namespace cannonball {
 namespace {

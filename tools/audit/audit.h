@@ -114,10 +114,10 @@ class AuditObserver final : public RunStats {
 
   const std::vector<Hazard>& hazards() const { return hazards_; }
   const std::map<Word, ThreadAudit>& threads() const { return threads_; }
-  std::string threads_json() const;  // the "threads" array of the debug-info JSON
-  std::string hazards_json() const;
+  Json threads_json() const;  // the "threads" array of the debug-info JSON
+  Json hazards_json() const;
   const MemoryReleaseStats& memory_release() const { return memory_release_; }
-  std::string memory_release_json() const;  // the "memory_release" object of the debug-info JSON
+  Json memory_release_json() const;  // the "memory_release" object of the debug-info JSON
   std::string report_text() const;
   std::string timeline_svg(const std::string& title) const;
 

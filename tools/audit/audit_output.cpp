@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "runtime/hex.h"
 #include "tools/audit/audit.h"
 
 namespace cannonball {
@@ -10,15 +11,6 @@ namespace {
 enum Kind { Running = 0, IdleRunning = 5 };
 constexpr const char* KindNames[] = {"running", "ready", "futex-wait", "yield/sleep", "exited", "idle turn"};
 constexpr const char* KindColors[] = {"#2b8a3e", "#d0ebff", "#f08c00", "#ffd43b", "#868e96", "#ff8787"};
-
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
 
 std::string xml_escape(const std::string& s) {
   std::string out;
@@ -30,12 +22,6 @@ std::string xml_escape(const std::string& s) {
     else out += c;
   }
   return out;
-}
-
-std::string ids_json(const std::vector<Word>& ids) {
-  std::string out = "[";
-  for (size_t i = 0; i < ids.size(); ++i) out += (i ? ", " : "") + std::to_string(ids[i]);
-  return out + "]";
 }
 
 }  // namespace
@@ -66,78 +52,87 @@ void AuditObserver::mark(Word tid, int kind, Word step) {
   marks_.push_back({tid, step, kind});
 }
 
-std::string AuditObserver::threads_json() const {
-  std::string out = "[";
-  bool first = true;
+Json AuditObserver::threads_json() const {
+  Json threads = Json::array();
   for (const auto& [tid, a] : threads_) {
-    out += first ? "\n" : ",\n";
-    first = false;
-    std::string lost_to;
-    for (const auto& [writer, count] : a.reservations_lost_to)
-      lost_to += (lost_to.empty() ? "" : ", ") + std::string("\"") + std::to_string(writer) + "\": " + std::to_string(count);
-    out += "    {\"thread_id\": " + std::to_string(tid) + ", \"steps\": " + std::to_string(a.steps) +
-           ", \"instructions\": " + std::to_string(a.instructions) + ", \"turns\": " + std::to_string(a.turns) +
-           ", \"forced_preemptions\": " + std::to_string(a.forced_preemptions) +
-           ", \"voluntary_preemptions\": " + std::to_string(a.voluntary_preemptions) +
-           ", \"futex_waits_matched\": " + std::to_string(a.futex_waits_matched) +
-           ", \"futex_waits_mismatched\": " + std::to_string(a.futex_waits_mismatched) +
-           ", \"futex_wakes\": " + std::to_string(a.futex_wakes) + ", \"yields\": " + std::to_string(a.yields) +
-           ", \"nanosleeps\": " + std::to_string(a.nanosleeps) + ", \"clones\": " + std::to_string(a.clones) +
-           ", \"clone_steps\": " + ids_json(a.clone_steps) + ", \"created_step\": " + std::to_string(a.created_step) +
-           ", \"exit_step\": " + (a.exited ? std::to_string(a.exit_step) : "null") +
-           ", \"ll\": " + std::to_string(a.lls[0]) + ", \"lld\": " + std::to_string(a.lls[1]) +
-           ", \"sc_success\": " + std::to_string(a.ll_success[0]) + ", \"sc_fail\": " + std::to_string(a.ll_fail[0]) +
-           ", \"scd_success\": " + std::to_string(a.ll_success[1]) + ", \"scd_fail\": " + std::to_string(a.ll_fail[1]) +
-           ", \"longest_ll_sc_steps\": " + std::to_string(a.longest_ll_sc) +
-           ", \"reservations_lost\": " + std::to_string(a.reservations_lost) + ", \"reservations_lost_to\": {" +
-           lost_to + "}, \"longest_wait_between_turns\": " + std::to_string(a.longest_wait) + "}";
+    Json lost_to = Json::object();
+    for (const auto& [writer, count] : a.reservations_lost_to) lost_to[std::to_string(writer)] = count;
+    threads.push_back({{"thread_id", tid},
+                       {"steps", a.steps},
+                       {"instructions", a.instructions},
+                       {"turns", a.turns},
+                       {"forced_preemptions", a.forced_preemptions},
+                       {"voluntary_preemptions", a.voluntary_preemptions},
+                       {"futex_waits_matched", a.futex_waits_matched},
+                       {"futex_waits_mismatched", a.futex_waits_mismatched},
+                       {"futex_wakes", a.futex_wakes},
+                       {"yields", a.yields},
+                       {"nanosleeps", a.nanosleeps},
+                       {"clones", a.clones},
+                       {"clone_steps", a.clone_steps},
+                       {"created_step", a.created_step},
+                       {"exit_step", a.exited ? Json(a.exit_step) : Json(nullptr)},
+                       {"ll", a.lls[0]},
+                       {"lld", a.lls[1]},
+                       {"sc_success", a.ll_success[0]},
+                       {"sc_fail", a.ll_fail[0]},
+                       {"scd_success", a.ll_success[1]},
+                       {"scd_fail", a.ll_fail[1]},
+                       {"longest_ll_sc_steps", a.longest_ll_sc},
+                       {"reservations_lost", a.reservations_lost},
+                       {"reservations_lost_to", std::move(lost_to)},
+                       {"longest_wait_between_turns", a.longest_wait}});
   }
-  return out + (first ? "]" : "\n  ]");
+  return threads;
 }
 
-std::string AuditObserver::hazards_json() const {
-  std::string out = "[";
-  for (size_t i = 0; i < hazards_.size(); ++i) {
-    const Hazard& h = hazards_[i];
-    out += (i ? ",\n    " : "\n    ") + std::string("{\"kind\": \"") + h.kind + "\", \"first_step\": " +
-           std::to_string(h.first_step) + ", \"last_step\": " + std::to_string(h.last_step) +
-           ", \"threads\": " + ids_json(h.threads) + ", \"detail\": \"" + json_escape(h.detail) + "\"}";
-  }
-  return out + (hazards_.empty() ? "]" : "\n  ]");
+Json AuditObserver::hazards_json() const {
+  Json hazards = Json::array();
+  for (const Hazard& h : hazards_)
+    hazards.push_back({{"kind", h.kind},
+                       {"first_step", h.first_step},
+                       {"last_step", h.last_step},
+                       {"threads", h.threads},
+                       {"detail", h.detail}});
+  return hazards;
 }
 
-std::string AuditObserver::memory_release_json() const {
+Json AuditObserver::memory_release_json() const {
   const MemoryReleaseStats& m = memory_release_;
-  std::string out = "{\"munmap\": " + std::to_string(m.munmaps) + ", \"madvise_dontneed\": " +
-                    std::to_string(m.madvise_dontneed) + ", \"madvise_other\": " + std::to_string(m.madvise_other) +
-                    ", \"mmap_at_address\": " + std::to_string(m.mmap_at_address) +
-                    ", \"stale_calls\": " + std::to_string(m.stale_calls) + ", \"stale_bytes\": " +
-                    std::to_string(m.stale_bytes) + ", \"stale_pages\": " + std::to_string(m.stale_pages);
-  if (m.stale_calls != 0)
-    out += ", \"first_stale\": {\"step\": " + std::to_string(m.first_stale_step) + ", \"thread_id\": " +
-           std::to_string(m.first_stale_thread) + ", \"pc\": \"" + hex_word(m.first_stale_pc) + "\", \"syscall\": " +
-           std::to_string(m.first_stale_syscall) + ", \"addr\": \"" + hex_word(m.first_stale_addr) +
-           "\", \"len\": " + std::to_string(m.first_stale_len) + ", \"bytes\": " +
-           std::to_string(m.first_stale_bytes) + "}, \"last_stale_step\": " + std::to_string(m.last_stale_step);
-  out += ", \"stale_reads\": " + std::to_string(m.stale_reads) + ", \"stale_read_bytes\": " +
-         std::to_string(m.stale_read_bytes);
+  Json out = {{"munmap", m.munmaps},
+              {"madvise_dontneed", m.madvise_dontneed},
+              {"madvise_other", m.madvise_other},
+              {"mmap_at_address", m.mmap_at_address},
+              {"stale_calls", m.stale_calls},
+              {"stale_bytes", m.stale_bytes},
+              {"stale_pages", m.stale_pages}};
+  if (m.stale_calls != 0) {
+    out["first_stale"] = {{"step", m.first_stale_step},       {"thread_id", m.first_stale_thread},
+                          {"pc", hex_word(m.first_stale_pc)}, {"syscall", m.first_stale_syscall},
+                          {"addr", hex_word(m.first_stale_addr)}, {"len", m.first_stale_len},
+                          {"bytes", m.first_stale_bytes}};
+    out["last_stale_step"] = m.last_stale_step;
+  }
+  out["stale_reads"] = m.stale_reads;
+  out["stale_read_bytes"] = m.stale_read_bytes;
   if (m.stale_reads != 0)
-    out += ", \"first_stale_read\": {\"step\": " + std::to_string(m.first_read_step) + ", \"thread_id\": " +
-           std::to_string(m.first_read_thread) + ", \"pc\": \"" + hex_word(m.first_read_pc) + "\", \"opcode\": " +
-           std::to_string(m.first_read_opcode) + ", \"addr\": \"" + hex_word(m.first_read_addr) +
-           "\", \"word\": \"" + hex_word(m.first_read_word) + "\", \"released_at_step\": " +
-           std::to_string(m.first_read_release_step) + ", \"released_by\": " +
-           std::to_string(m.first_read_release_syscall) + "}";
+    out["first_stale_read"] = {{"step", m.first_read_step},
+                               {"thread_id", m.first_read_thread},
+                               {"pc", hex_word(m.first_read_pc)},
+                               {"opcode", m.first_read_opcode},
+                               {"addr", hex_word(m.first_read_addr)},
+                               {"word", hex_word(m.first_read_word)},
+                               {"released_at_step", m.first_read_release_step},
+                               {"released_by", m.first_read_release_syscall}};
   // The pcs with the most stale loads (at most 16), most first.
   std::vector<std::pair<Word, Word>> pcs(m.stale_reads_by_pc.begin(), m.stale_reads_by_pc.end());
   std::stable_sort(pcs.begin(), pcs.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   if (pcs.size() > 16) pcs.resize(16);
-  out += ", \"stale_reads_by_pc\": [";
-  for (size_t i = 0; i < pcs.size(); ++i)
-    out += (i ? ", " : "") + std::string("{\"pc\": \"") + hex_word(pcs[i].first) + "\", \"loads\": " +
-           std::to_string(pcs[i].second) + "}";
-  out += "], \"stale_read_pcs\": " + std::to_string(m.stale_reads_by_pc.size());
-  return out + "}";
+  Json by_pc = Json::array();
+  for (const auto& [pc, loads] : pcs) by_pc.push_back({{"pc", hex_word(pc)}, {"loads", loads}});
+  out["stale_reads_by_pc"] = std::move(by_pc);
+  out["stale_read_pcs"] = m.stale_reads_by_pc.size();
+  return out;
 }
 
 std::string AuditObserver::report_text() const {

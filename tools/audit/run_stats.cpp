@@ -1,5 +1,7 @@
 #include "tools/audit/run_stats.h"
 
+#include "runtime/hex.h"
+
 namespace cannonball {
 
 void RunStats::on_thread_activated(const State& state, Word thread_id) {
@@ -20,28 +22,21 @@ void RunStats::on_store_conditional(const State& state, const Thread& thread, Wo
   }
 }
 
-std::string RunStats::debug_info_json(const Vm& vm, const std::string& extra_fields) const {
+Json RunStats::debug_info_json(const Vm& vm) const {
   const State& state = vm.state();
-  std::string out = "{\n";
-  auto field = [&](const char* name, const std::string& value, bool last = false) {
-    out += std::string("  \"") + name + "\": " + value + (last ? "\n" : ",\n");
-  };
-  field("pages", std::to_string(state.memory.page_count()));
-  field("memory_used", "\"" + hex_word(state.memory.page_count() * PageSize) + "\"");
-  field("num_preimage_requests", std::to_string(vm.preimage_requests()));
-  field("total_preimage_size", std::to_string(vm.total_preimage_size()));
-  field("total_steps", std::to_string(state.step));
-  field("instruction_cache_miss_count", "0");
-  field("highest_icache_miss_pc", "\"0x0\"");
-  field("rmw_success_count", std::to_string(rmw_success_));
-  field("rmw_fail_count", std::to_string(rmw_fail_));
-  field("max_steps_between_ll_and_sc", std::to_string(max_ll_sc_));
-  field("reservation_invalidation_count", std::to_string(reservation_invalidations_));
-  field("forced_preemption_count", std::to_string(forced_preemptions_));
-  field("idle_step_count_thread_0", std::to_string(idle_steps_thread0_), extra_fields.empty());
-  out += extra_fields;
-  out += "}\n\n";
-  return out;
+  return {{"pages", state.memory.page_count()},
+          {"memory_used", hex_word(state.memory.page_count() * PageSize)},
+          {"num_preimage_requests", vm.preimage_requests()},
+          {"total_preimage_size", vm.total_preimage_size()},
+          {"total_steps", state.step},
+          {"instruction_cache_miss_count", 0},
+          {"highest_icache_miss_pc", "0x0"},
+          {"rmw_success_count", rmw_success_},
+          {"rmw_fail_count", rmw_fail_},
+          {"max_steps_between_ll_and_sc", max_ll_sc_},
+          {"reservation_invalidation_count", reservation_invalidations_},
+          {"forced_preemption_count", forced_preemptions_},
+          {"idle_step_count_thread_0", idle_steps_thread0_}};
 }
 
 }  // namespace cannonball

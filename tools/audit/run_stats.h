@@ -2,11 +2,11 @@
 // observer hooks, so a run without --debug-info pays nothing for them.
 #pragma once
 
-#include <string>
 #include <unordered_map>
 
 #include "interp/observer.h"
 #include "interp/vm.h"
+#include "runtime/json_text.h"
 
 namespace cannonball {
 
@@ -20,8 +20,8 @@ class RunStats : public SchedulerObserver {
   void on_store_conditional(const State& state, const Thread& thread, Word, bool, bool success) override;
   void on_reservation_invalidated(const State&, Word, Word, Word, uint8_t) override { ++reservation_invalidations_; }
 
-  // Upstream's fields in upstream's order, then `extra_fields` (already formatted, may be empty).
-  std::string debug_info_json(const Vm& vm, const std::string& extra_fields = "") const;
+  // Upstream's fields in upstream's order; callers may append more before writing it.
+  Json debug_info_json(const Vm& vm) const;
 
  private:
   Word rmw_success_ = 0, rmw_fail_ = 0, max_ll_sc_ = 0, reservation_invalidations_ = 0, forced_preemptions_ = 0;

@@ -8,9 +8,10 @@
 #include <memory>
 
 #include "jit/jit_engine.h"
-#include "jit/state_diff.h"
+#include "runtime/hex.h"
 #include "runtime/host_oracle.h"
 #include "runtime/interrupt.h"
+#include "runtime/state_diff.h"
 #include "runtime/state_file.h"
 #include "tools/cannonball/cli_common.h"
 #include "tools/runloop/matcher.h"
@@ -68,7 +69,8 @@ int lockstep_main(int argc, char** argv) {
       const RunResult a = engine.advance(steps);
       const RunResult b = interp_vm.run(steps);
       ++rounds;
-      std::string diff = jit::diff_states(jit_state, interp_state, rounds % root_every == 0);
+      std::string diff =
+          describe_state_differences(jit_state, interp_state, lockstep_diff_options(rounds % root_every == 0));
       if (a.steps != b.steps) diff += "steps run: jit " + std::to_string(a.steps) + " interp " + std::to_string(b.steps) + "\n";
       if (a.exception.has_value() != b.exception.has_value() ||
           (a.exception && (a.exception->kind != b.exception->kind || a.exception->step != b.exception->step)))
@@ -87,7 +89,7 @@ int lockstep_main(int argc, char** argv) {
   } catch (const OracleError& e) {
     throw CliError(e.what());
   }
-  const std::string diff = jit::diff_states(jit_state, interp_state, true);
+  const std::string diff = describe_state_differences(jit_state, interp_state, lockstep_diff_options(true));
   if (!diff.empty()) {
     std::fprintf(stderr, "lockstep: final states differ:\n%s", diff.c_str());
     return 1;

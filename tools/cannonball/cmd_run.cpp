@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "runtime/elf_loader.h"
+#include "runtime/hex.h"
+#include "runtime/json_text.h"
 #include "runtime/host_oracle.h"
 #include "runtime/interrupt.h"
 #include "runtime/state_file.h"
@@ -126,11 +128,13 @@ void print_traceback(const State& state, const std::vector<Symbol>& symbols) {
 // Upstream's statistics, the audit report and timeline; 3 if hazards fail the run.
 int write_audit(const RunOptions& options, AuditObserver& audit, Machine& machine, FinalOutputs& outputs) {
   audit.finish(machine.state());
-  if (!options.debug_info.empty())
-    outputs.text(options.debug_info, audit.debug_info_json(machine.vm(), "  \"threads\": " + audit.threads_json() +
-                                                                           ",\n  \"hazards\": " + audit.hazards_json() +
-                                                                           ",\n  \"memory_release\": " +
-                                                                           audit.memory_release_json() + "\n"));
+  if (!options.debug_info.empty()) {
+    Json info = audit.debug_info_json(machine.vm());
+    info["threads"] = audit.threads_json();
+    info["hazards"] = audit.hazards_json();
+    info["memory_release"] = audit.memory_release_json();
+    outputs.text(options.debug_info, json_file_text(info));
+  }
   if (!options.audit_report.empty()) outputs.text(options.audit_report, audit.report_text());
   if (!options.timeline.empty()) outputs.text(options.timeline, audit.timeline_svg("cannonball timeline: " + options.input));
   Logger log(stderr);

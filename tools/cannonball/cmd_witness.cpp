@@ -1,6 +1,8 @@
 // `cannonball witness`: print the witness JSON of a state file; optionally write the raw witness.
 #include <CLI/CLI.hpp>
 
+#include "runtime/hex.h"
+#include "runtime/json_text.h"
 #include "runtime/state_file.h"
 #include "tools/cannonball/cli_common.h"
 
@@ -30,14 +32,13 @@ int witness_main(int argc, char** argv) {
       throw CliError(e.what());
     }
   }
-  std::string json = "{\n";
-  json += "  \"stateVersion\": " + std::to_string(StateVersion) + ",\n";
-  json += "  \"witnessHash\": \"" + to_hex(state_hash(witness)) + "\",\n";
-  json += "  \"witness\": \"" + to_hex(witness.data(), witness.size()) + "\",\n";
-  json += "  \"step\": " + std::to_string(state.step) + ",\n";
-  json += std::string("  \"exited\": ") + (state.exited ? "true" : "false") + ",\n";
-  json += "  \"exitCode\": " + std::to_string(state.exit_code) + "\n}\n\n";
-  write_stdout(json, "the witness");
+  const Json json = {{"stateVersion", StateVersion},
+                     {"witnessHash", to_hex(state_hash(witness))},
+                     {"witness", to_hex(witness.data(), witness.size())},
+                     {"step", state.step},
+                     {"exited", state.exited},
+                     {"exitCode", state.exit_code}};
+  write_stdout(json_file_text(json), "the witness");
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "runtime/hex.h"
 #include "runtime/word.h"
 #include "tools/cannonball/cli_common.h"
 #include "tools/cannonball/log.h"

@@ -1,21 +1,22 @@
 #include "tools/cannonball/proof_json.h"
 
+#include "runtime/hex.h"
+#include "runtime/json_text.h"
+
 namespace cannonball {
 
 std::string proof_json(const StepWitness& w) {
-  std::string out = "{\n";
-  out += "  \"step\": " + std::to_string(w.step) + ",\n";
-  out += "  \"pre\": \"" + to_hex(w.pre_hash) + "\",\n";
-  out += "  \"post\": \"" + to_hex(w.post_hash) + "\",\n";
-  out += "  \"state-data\": \"" + to_hex(w.state.data(), w.state.size()) + "\",\n";
-  out += "  \"proof-data\": \"" + to_hex(w.proof_data.data(), w.proof_data.size()) + "\"";
+  Json proof = {{"step", w.step},
+                {"pre", to_hex(w.pre_hash)},
+                {"post", to_hex(w.post_hash)},
+                {"state-data", to_hex(w.state.data(), w.state.size())},
+                {"proof-data", to_hex(w.proof_data.data(), w.proof_data.size())}};
   if (w.has_preimage()) {
-    out += ",\n  \"oracle-key\": \"" + to_hex(w.preimage_key) + "\"";
-    out += ",\n  \"oracle-value\": \"" + to_hex(w.preimage_value.data(), w.preimage_value.size()) + "\"";
-    if (w.preimage_offset != 0) out += ",\n  \"oracle-offset\": " + std::to_string(w.preimage_offset);
+    proof["oracle-key"] = to_hex(w.preimage_key);
+    proof["oracle-value"] = to_hex(w.preimage_value.data(), w.preimage_value.size());
+    if (w.preimage_offset != 0) proof["oracle-offset"] = w.preimage_offset;
   }
-  out += "\n}\n\n";
-  return out;
+  return json_file_text(proof);
 }
 
 }  // namespace cannonball

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "interp/instruction_table.h"
+#include "runtime/hex.h"
 #include "tools/cannonball/cli_common.h"
 #include "tools/cannonball/proof_json.h"
 

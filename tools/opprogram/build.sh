@@ -46,11 +46,23 @@ build() {  # build OUTPUT PACKAGE [go build args...] ; env set by the caller
 # The client: the package directory (not just main.go), so its godebug.go applies
 # (decoratemappings=0: no prctl for named mappings). Version strings as upstream's justfile sets
 # them for reproducible clients.
+# madvdontneed=0 is compiled into the runtime's GODEBUG default (//go:debug does not accept it):
+# MT-Cannon's madvise and munmap leave memory as it was (spec 7.3), but Go 1.26's runtime takes
+# memory it gave back with MADV_DONTNEED as zeroed unless madvdontneed=0 (docs/audit-op-program.md,
+# finding 1). Without it the large case's valid claim panics in the VM (growslice: len out of
+# range in StateDB.SetCode, exit 2) under every VM, upstream's included, while the native program
+# accepts it. Upstream's own releases are built with Go 1.24, whose runtime zeroes reused spans.
 client="$out/op-program-client64.elf"
+godebug="decoratemappings=0,madvdontneed=0"
 if ! fresh "$client" "${deps[@]}"; then
   echo "opprogram: building op-program client (mips64, optimism $(go list -m -f '{{.Version}}' $opt))"
   GOOS=linux GOARCH=mips64 GOMIPS64=softfloat build "$client" "$opt/op-program/client/cmd" \
-    -ldflags "-X $opt/op-program/version.Version=v0.0.0 -X $opt/op-program/version.Meta="
+    -ldflags "-X $opt/op-program/version.Version=v0.0.0 -X $opt/op-program/version.Meta= -X=runtime.godebugDefault=$godebug"
+  if ! grep -aq "$godebug" "$client"; then
+    echo "opprogram: error: $client does not hold the GODEBUG default $godebug" >&2
+    rm -f "$client"
+    exit 1
+  fi
 fi
 if ! fresh "$out/prestate.bin.gz" "$client" "$cannonball"; then
   "$cannonball" load-elf --type multithreaded64-5 --path "$client" \

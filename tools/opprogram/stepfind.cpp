@@ -21,6 +21,7 @@
 #include "interp/vm.h"
 #include "runtime/elf_loader.h"
 #include "runtime/host_oracle.h"
+#include "runtime/json_text.h"
 #include "runtime/state_file.h"
 
 namespace cb = cannonball;
@@ -146,20 +147,15 @@ int main(int argc, char** argv) {
       finder.step = state.step - 1;
       finder.add("last-step", "exit code " + std::to_string(state.exit_code));
     }
-    std::printf("{\n  \"steps\": %llu,\n  \"exited\": %s,\n  \"events\": [\n", static_cast<unsigned long long>(state.step),
-                state.exited ? "true" : "false");
-    bool first = true;
+    cb::Json events = cb::Json::array();
     for (const auto& [name, k] : finder.kinds) {
-      std::vector<Event> events = k.first;
-      if (k.count > k.first.size()) events.push_back(k.last);
-      for (const auto& e : events) {
-        std::printf("%s    {\"step\": %llu, \"kind\": \"%s\", \"count\": %llu, \"detail\": \"%s\"}", first ? "" : ",\n",
-                    static_cast<unsigned long long>(e.step), name.c_str(), static_cast<unsigned long long>(k.count),
-                    e.detail.c_str());
-        first = false;
-      }
+      std::vector<Event> chosen = k.first;
+      if (k.count > k.first.size()) chosen.push_back(k.last);
+      for (const auto& e : chosen)
+        events.push_back({{"step", e.step}, {"kind", name}, {"count", k.count}, {"detail", e.detail}});
     }
-    std::printf("\n  ]\n}\n");
+    const cb::Json report = {{"steps", state.step}, {"exited", state.exited}, {"events", std::move(events)}};
+    std::fputs(report.dump(2, ' ', false, cb::Json::error_handler_t::replace).append("\n").c_str(), stdout);
     if (oracle) oracle->close();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

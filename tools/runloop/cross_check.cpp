@@ -1,5 +1,6 @@
 #include "tools/runloop/cross_check.h"
 
+#include "runtime/hex.h"
 #include "runtime/interrupt.h"
 #include "tools/runloop/engine_factory.h"
 

@@ -1,6 +1,6 @@
 #include "tools/runloop/engine_factory.h"
 
-#include <cstdlib>
+#include <map>
 
 #include "jit/jit_engine.h"
 #include "tools/runloop/run_error.h"
@@ -8,38 +8,20 @@
 namespace cannonball {
 namespace {
 
-// A deliberately wrong engine for testing the cross-check: the interpreter, except that when
-// the step counter reaches CANNONBALL_TEST_CORRUPT_STEP it moves the heap pointer by a page
-// (a lasting difference). Only reachable with --engine test-corrupt.
-class CorruptingEngine final : public Engine {
- public:
-  CorruptingEngine(Vm& vm, Word corrupt_step) : Engine(vm), corrupt_step_(corrupt_step) {}
-  const char* name() const override { return "test-corrupt"; }
-
- private:
-  RunResult run_steps(Word steps) override {
-    State& state = vm().state();
-    if (state.step >= corrupt_step_ || state.step + steps < corrupt_step_) return vm().run(steps);
-    RunResult result = vm().run(corrupt_step_ - state.step);
-    if (state.step != corrupt_step_ || result.reason != StopReason::Budget) return result;
-    state.heap += PageSize;
-    const RunResult rest = vm().run(steps - result.steps);
-    return RunResult{result.steps + rest.steps, rest.reason, rest.exception};
-  }
-
-  Word corrupt_step_;
-};
+std::map<std::string, EngineMaker>& registered_engines() {
+  static std::map<std::string, EngineMaker> engines;
+  return engines;
+}
 
 }  // namespace
+
+void register_engine(const std::string& name, EngineMaker maker) { registered_engines()[name] = std::move(maker); }
 
 std::unique_ptr<Engine> make_engine(const std::string& name, Vm& vm) {
   if (name == "interp") return std::make_unique<InterpEngine>(vm);
   if (name == "jit") return std::make_unique<jit::JitEngine>(vm);
-  if (name == "test-corrupt") {
-    const char* at = std::getenv("CANNONBALL_TEST_CORRUPT_STEP");
-    if (!at) throw RunError("engine test-corrupt needs CANNONBALL_TEST_CORRUPT_STEP");
-    return std::make_unique<CorruptingEngine>(vm, std::strtoull(at, nullptr, 10));
-  }
+  const auto registered = registered_engines().find(name);
+  if (registered != registered_engines().end()) return registered->second(vm);
   throw RunError("unknown engine '" + name + "' (use interp or jit)");
 }
 

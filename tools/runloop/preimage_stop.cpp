@@ -5,28 +5,11 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "runtime/hex.h"
 #include "tools/runloop/run_error.h"
 
 namespace cannonball {
 namespace {
-
-// Upstream's lenient hex: optional 0x, odd length padded, stops at the first non-hex digit.
-std::vector<uint8_t> lenient_hex(std::string text) {
-  if (text.size() >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) text = text.substr(2);
-  if (text.size() % 2) text = "0" + text;
-  std::vector<uint8_t> out;
-  for (size_t i = 0; i + 1 < text.size(); i += 2) {
-    auto nibble = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') return (c | 0x20) - 'a' + 10;
-      return -1;
-    };
-    const int hi = nibble(text[i]), lo = nibble(text[i + 1]);
-    if (hi < 0 || lo < 0) break;
-    out.push_back(static_cast<uint8_t>(hi << 4 | lo));
-  }
-  return out;
-}
 
 Word parse_offset(const std::string& text) {
   char* end = nullptr;
@@ -42,7 +25,7 @@ PreimageStop parse_spec(const std::string& spec) {
   for (std::string part; std::getline(in, part, '@');) parts.push_back(part);
   if (parts.empty() || parts.size() > 3) throw RunError("invalid stop-at-preimage: " + spec);
   PreimageStop stop;
-  stop.key_prefix = lenient_hex(parts[0]);
+  stop.key_prefix = lenient_hex_bytes(parts[0]);
   if (stop.key_prefix.size() > 32) throw RunError("stop-at-preimage key prefix is longer than 32 bytes");
   if (parts.size() > 1) stop.offset = parse_offset(parts[1]);
   if (parts.size() > 2) stop.min_step = parse_offset(parts[2]);

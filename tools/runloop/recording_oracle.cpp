@@ -1,5 +1,7 @@
 #include "tools/runloop/recording_oracle.h"
 
+#include "runtime/hex.h"
+
 namespace cannonball {
 
 std::vector<uint8_t> RecordingOracle::get_preimage(const Hash32& key) {

@@ -10,6 +10,7 @@
 #include <set>
 #include <unistd.h>
 
+#include "runtime/hex.h"
 #include "runtime/preimage.h"
 #include "tools/cannonball/cli_common.h"
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "runtime/hex.h"
 #include "runtime/state_file.h"
 #include "tools/cannonball/cli_common.h"
 #include "tools/runloop/engine_factory.h"

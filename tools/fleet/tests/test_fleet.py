@@ -25,6 +25,9 @@ from cbfleet import cluster  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(FLEET_DIR))
 CANNONBALL = os.environ.get("CANNONBALL", os.path.join(REPO, "build", "tools", "cannonball"))
+# The same CLI plus test-only engines (tests/support), for `--fast-engine test-corrupt`.
+CANNONBALL_TEST_ENGINES = os.environ.get("CANNONBALL_TEST_ENGINES",
+                                         os.path.join(REPO, "build", "tests", "cannonball_test_engines"))
 GUESTS = os.environ.get("GUESTS", os.path.join(REPO, "build", "guests"))
 FLEET = os.path.join(FLEET_DIR, "fleet")
 
@@ -102,8 +105,8 @@ class FleetTest(unittest.TestCase):
     def tearDown(self):
         sys.stderr.write("[%.1f s] " % (time.monotonic() - self.began))
 
-    def fleet(self, *argv, env=None, address=True, expect=0) -> dict:
-        full = [FLEET, *argv, "--json", "--cannonball", CANNONBALL]
+    def fleet(self, *argv, env=None, address=True, expect=0, cannonball=CANNONBALL) -> dict:
+        full = [FLEET, *argv, "--json", "--cannonball", cannonball]
         if address:
             full += ["--address", self.cluster.address]
         proc = subprocess.run(full, capture_output=True, text=True, env=dict(os.environ, **(env or {})))
@@ -142,7 +145,7 @@ class FleetTest(unittest.TestCase):
         interval, bad = 8_000_000, 2 * 8_000_000 + 123_457
         s = self.fleet("verify", "--input", self.small, "--interval", str(interval), "--fast-engine", "test-corrupt",
                        "--workdir", self.workdir("corrupt-engine"),
-                       env={"CANNONBALL_TEST_CORRUPT_STEP": str(bad)}, expect=2)
+                       env={"CANNONBALL_TEST_CORRUPT_STEP": str(bad)}, expect=2, cannonball=CANNONBALL_TEST_ENGINES)
         self.assertEqual(s["verdict"], "diverged")
         self.assertEqual(s["bad_segments"], [2])
         self.assertEqual(s["first_bad_segment"], 2)
