@@ -153,6 +153,7 @@ std::optional<VmException> Vm::step() {
     read_preimage_this_step_ = false;
     last_mem_access_ = ~Word{0};
     step_inner();
+    preimage_reads_ += read_preimage_this_step_;
     return std::nullopt;
   } catch (const VmFault& fault) {
     return VmException{fault.kind, pc, pre_step, fault.detail};

@@ -114,6 +114,8 @@ class Vm {
   // Whether the most recent step read fd 5, and the pre-step offset it read at.
   bool last_step_read_preimage() const { return read_preimage_this_step_; }
   Word last_preimage_offset() const { return last_preimage_offset_; }
+  // Steps of this Vm that completed a read of the pre-image fd (proof steps included).
+  Word preimage_reads() const { return preimage_reads_; }
 
   // Proof slot #2 (spec §17.1) holds the proof of the last clock_gettime's second word, taken
   // mid-step, in proof and plain steps alike. Computing it needs a fresh merkle root, which is
@@ -191,6 +193,7 @@ class Vm {
   Word deferred_clock_step_ = 0;
   bool read_preimage_this_step_ = false;
   Word last_preimage_offset_ = 0;
+  Word preimage_reads_ = 0;
 };
 
 // A VM exception thrown inside a step; Vm::step turns it into a VmException.

@@ -30,7 +30,7 @@ void close_fd(int& fd) {
 
 }  // namespace
 
-HostOracle::HostOracle(const std::vector<std::string>& argv, std::chrono::milliseconds timeout)
+HostOracle::HostOracle(const std::vector<std::string>& argv, std::chrono::milliseconds timeout, Stdout host_stdout)
     : timeout_(timeout), name_(argv.empty() ? "" : argv[0]) {
   if (argv.empty()) throw OracleError("empty pre-image host command");
   int hint_req[2], hint_ack[2], key_req[2], preimage_resp[2];
@@ -59,6 +59,7 @@ HostOracle::HostOracle(const std::vector<std::string>& argv, std::chrono::millis
     for (int i = 0; i < 4; ++i) ::dup2(ends[i], 3 + i);  // dup2 clears close-on-exec
     const int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, 0);
+    if (host_stdout == Stdout::ToStderr) ::dup2(2, 1);
     ::execvpe(args[0], args.data(), envp.data());
     const int err = errno;
     [[maybe_unused]] ssize_t n = ::write(exec_status[1], &err, sizeof err);

@@ -31,7 +31,11 @@ struct HostFds {
 // limit. Every wait also ends within InterruptPollMs of an interrupt request (throws Interrupted).
 class HostOracle final : public PreimageOracle {
  public:
-  HostOracle(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+  // Where the host's stdout goes: ours (as upstream cannon does), or our stderr when our stdout
+  // carries something a client parses (`serve` prints its address there).
+  enum class Stdout : uint8_t { Inherit, ToStderr };
+  HostOracle(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+             Stdout host_stdout = Stdout::Inherit);
   // Talks over pipes that are already open (takes ownership of them); there is no process to reap.
   HostOracle(const HostFds& fds, std::chrono::milliseconds timeout, std::string name);
   ~HostOracle() override;

@@ -304,7 +304,10 @@ class ServeTest(unittest.TestCase):
         for flags, needle in [(["--listen", "nope"], "invalid --listen"),
                               (["--memory-budget", "lots"], "invalid --memory-budget"),
                               (["--interval", "0"], "--interval must be at least 1"),
-                              (["--preimage-dir", self.dir, "--", "true"], "either a host command or --preimage-dir")]:
+                              (["--preimage-dir", self.dir, "--", "true"], "either a host command or --preimage-dir"),
+                              (["--host-timeout", "nan", "--", "true"], "--host-timeout"),
+                              (["--host-timeout", "-1", "--", "true"], "--host-timeout"),
+                              (["--host-timeout", "1e300", "--", "true"], "--host-timeout")]:
             r = cb("serve", "--input", state, *flags, check=False)
             self.assertEqual(r.returncode, 1, flags)
             self.assertIn(needle, r.stderr)

@@ -97,10 +97,17 @@ int serve_main(int argc, char** argv) {
   if (threads == 0 || threads > 256) throw CliError("--threads must be between 1 and 256");
   if (!host_args.empty() && !preimage_dir.empty()) throw CliError("give either a host command or --preimage-dir, not both");
 
+  std::chrono::milliseconds host_timeout;
+  try {
+    host_timeout = host_timeout_from_seconds(host_timeout_seconds);
+  } catch (const std::invalid_argument& e) {
+    throw CliError(std::string("--host-timeout: ") + e.what());
+  }
+
   Logger log(stderr);
   std::unique_ptr<PreimageOracle> source;
   if (!host_args.empty())
-    source = std::make_unique<HostOracle>(host_args, std::chrono::milliseconds(static_cast<long>(host_timeout_seconds * 1000)));
+    source = std::make_unique<HostOracle>(host_args, host_timeout, HostOracle::Stdout::ToStderr);
   else if (!preimage_dir.empty())
     source = std::make_unique<DirectoryOracle>(preimage_dir);
 

@@ -8,6 +8,8 @@
 #include "runtime/state_file.h"
 #include "tools/cannonball/cli_common.h"
 #include "tools/runloop/engine_factory.h"
+#include "tools/runloop/machine.h"
+#include "tools/runloop/run_loop.h"
 #include "tools/cannonball/proof_json.h"
 
 namespace cannonball {
@@ -188,6 +190,40 @@ void TraceStore::thin_checkpoints() {
   }
 }
 
+// The first pass's checkpoints: every multiple of the current interval (it only grows, by
+// doubling, so the initial interval's multiples cover it) and the steps of an earlier run's
+// snapshot files, which stay on disk only when they are off the grid.
+class TraceStore::CheckpointListener final : public RunListener {
+ public:
+  CheckpointListener(TraceStore& store, Machine& machine, StepMatcher when, const std::function<void(Word)>& progress)
+      : RunListener(std::move(when)), store_(store), machine_(machine), progress_(progress) {}
+
+  void before_step(State& live) override {
+    if (live.step == store_.start_step_) return;  // the start is already a checkpoint
+    const bool on_grid = live.step % store_.interval_ == 0;
+    auto file = store_.existing_snapshots_.find(live.step);
+    if (on_grid) {
+      store_.preimage_reads_ = machine_.vm().preimage_reads();
+      store_.add_checkpoint(live, machine_.vm());
+    } else if (file != store_.existing_snapshots_.end()) {
+      Checkpoint cp;
+      cp.step = live.step;
+      cp.file = file->second;
+      cp.last_clock_step = machine_.vm().deferred_clock_step();
+      cp.preimage_reads_before = machine_.vm().preimage_reads();
+      store_.checkpoints_.push_back(std::move(cp));
+    } else {
+      return;
+    }
+    if (progress_) progress_(live.step);
+  }
+
+ private:
+  TraceStore& store_;
+  Machine& machine_;
+  const std::function<void(Word)>& progress_;
+};
+
 void TraceStore::build(const std::function<void(Word)>& progress) {
   const auto start = Clock::now();
   State live;
@@ -200,48 +236,35 @@ void TraceStore::build(const std::function<void(Word)>& progress) {
   scan_existing_snapshots();
   start_step_ = live.step;
   interval_ = std::max<Word>(options_.initial_interval, 1);
-
-  Vm vm(live);
-  if (source_) vm.set_oracle(&recording_);
-  vm.set_output([](int, std::span<const uint8_t>) {});
-  vm.set_slot2_mode(Vm::Slot2Mode::Deferred);
-  std::unique_ptr<Engine> engine = make_engine(options_.engine, vm);
   const Word last_allowed = options_.max_steps > ~Word{0} - start_step_ ? ~Word{0} : start_step_ + options_.max_steps;
 
-  add_checkpoint(live, vm);
-  if (progress) progress(live.step);
-  auto count_read = [&] {
-    ++preimage_reads_;
-    return true;
-  };
-  while (!live.exited && live.step < last_allowed) {
-    Word target = (live.step / interval_ + 1) * interval_;
-    if (target <= live.step) target = ~Word{0};  // the grid wrapped at the top of the step range
-    if (auto it = existing_snapshots_.upper_bound(live.step); it != existing_snapshots_.end())
-      target = std::min(target, it->first);
-    target = std::min(target, last_allowed);
-    const RunResult r = advance_counting_reads(*engine, vm, target - live.step, count_read);
-    if (r.exception) {
-      end_exception_ = r.exception;
-      break;
-    }
-    if (live.exited) break;
-    if (live.step % interval_ == 0 || existing_snapshots_.count(live.step)) {
-      if (live.step % interval_ == 0) {
-        add_checkpoint(live, vm);
-      } else {  // a snapshot file from an earlier run at a step off the grid: kept on disk only
-        Checkpoint cp;
-        cp.step = live.step;
-        cp.file = existing_snapshots_[live.step];
-        cp.last_clock_step = vm.deferred_clock_step();
-        cp.preimage_reads_before = preimage_reads_;
-        checkpoints_.push_back(std::move(cp));
-      }
-      if (progress) progress(live.step);
-    }
+  // The first pass is the run loop of `run` (no proofs, so slot #2 stays deferred throughout);
+  // the trace store's own recording serves later replays.
+  const std::string input_path = options_.input_path;
+  Machine machine(std::move(live), MachineConfig{.engine = options_.engine,
+                                                 .oracle = source_ ? &recording_ : nullptr,
+                                                 .reload_start = [input_path] { return read_state_file(input_path); }});
+  machine.vm().set_output([](int, std::span<const uint8_t>) {});
+  add_checkpoint(machine.state(), machine.vm());
+  if (progress) progress(machine.state().step);
+
+  std::string snapshot_steps;
+  for (const auto& [step, file] : existing_snapshots_)
+    if (step > start_step_) snapshot_steps += (snapshot_steps.empty() ? "=" : ",=") + std::to_string(step);
+  RunLoop loop(machine);
+  CheckpointListener grid(*this, machine, StepMatcher::parse("%" + std::to_string(interval_)), progress);
+  loop.add_listener(grid);
+  std::optional<CheckpointListener> files;
+  if (!snapshot_steps.empty()) {
+    files.emplace(*this, machine, StepMatcher::parse(snapshot_steps), progress);
+    loop.add_listener(*files);
   }
+  const RunResult result = loop.run(last_allowed == ~Word{0} ? std::nullopt : std::optional<Word>(last_allowed));
+  if (result.reason == StopReason::VmException) end_exception_ = result.exception;
+  preimage_reads_ = machine.vm().preimage_reads();
+  State& end = machine.state();
   build_seconds_ = seconds_since(start);
-  const Word traced = live.step - start_step_;
+  const Word traced = end.step - start_step_;
   jit_rate_ = build_seconds_ > 0 ? static_cast<Word>(static_cast<double>(traced) / build_seconds_) : traced;
   if (jit_rate_ == 0) jit_rate_ = 1;
 
@@ -252,9 +275,9 @@ void TraceStore::build(const std::function<void(Word)>& progress) {
     cursor->state.memory.merkle_root();
     final_ = std::make_shared<const State>(cursor->state);
   } else {
-    end_step_ = live.step;
-    live.memory.merkle_root();
-    final_ = std::make_shared<const State>(live);
+    end_step_ = end.step;
+    end.memory.merkle_root();
+    final_ = std::make_shared<const State>(end);
   }
 }
 

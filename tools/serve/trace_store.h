@@ -101,6 +101,7 @@ class TraceStore {
     uint64_t bytes = 0;  // memory this checkpoint holds beyond the previous one in memory
   };
   class Cursor;
+  class CheckpointListener;
 
   void add_checkpoint(State& live, const Vm& vm);
   void thin_checkpoints();
