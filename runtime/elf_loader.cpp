@@ -186,11 +186,25 @@ std::string symbol_at(const std::vector<Symbol>& symbols, Word addr) {
   return "";
 }
 
+namespace {
+
+// nlohmann converts a floating-point or negative number to an integer type without a range check
+// (undefined behaviour for 1e30), so the field must already be an unsigned integer.
+Word metadata_word(const nlohmann::json& entry, const char* field) {
+  const nlohmann::json& value = entry.at(field);
+  if (!value.is_number_unsigned())
+    throw std::runtime_error(std::string("meta.json: symbol field \"") + field +
+                             "\" must be an integer in [0, 2^64), got " + value.dump());
+  return value.get<Word>();
+}
+
+}  // namespace
+
 std::vector<Symbol> read_metadata_json(const std::string& text) {
   const auto json = nlohmann::json::parse(text);
   std::vector<Symbol> symbols;
   for (const auto& entry : json.at("symbols"))
-    symbols.push_back({entry.at("name").get<std::string>(), entry.at("start").get<Word>(), entry.at("size").get<Word>()});
+    symbols.push_back({entry.at("name").get<std::string>(), metadata_word(entry, "start"), metadata_word(entry, "size")});
   std::stable_sort(symbols.begin(), symbols.end(), [](const Symbol& a, const Symbol& b) { return a.start < b.start; });
   return symbols;
 }

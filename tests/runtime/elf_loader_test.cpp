@@ -350,6 +350,20 @@ TEST(ElfLoader, MetadataJsonRoundTripsThroughReader) {
   }
 }
 
+TEST(ElfLoader, MetadataJsonRejectsNumbersThatAreNotWords) {
+  // Found by fuzz_meta: a start of 8.9e49 was converted to an integer with undefined behaviour.
+  for (const char* bad : {"88888888888888888888888888888888888888888888831200", "18446744073709551616", "-1", "1.5",
+                          "1e3", "\"16\"", "null"}) {
+    const std::string text = std::string("{\"symbols\": [{\"name\": \"x\", \"start\": ") + bad + ", \"size\": 8}]}";
+    EXPECT_THROW(read_metadata_json(text), std::exception) << bad;
+    const std::string sized = std::string("{\"symbols\": [{\"name\": \"x\", \"start\": 8, \"size\": ") + bad + "}]}";
+    EXPECT_THROW(read_metadata_json(sized), std::exception) << bad;
+  }
+  const auto edge = read_metadata_json("{\"symbols\": [{\"name\": \"x\", \"start\": 18446744073709551615, \"size\": 0}]}");
+  ASSERT_EQ(edge.size(), 1u);
+  EXPECT_EQ(edge[0].start, ~Word{0});
+}
+
 TEST(ElfLoader, SymbolAtFindsTheContainingSymbol) {
   const std::vector<Symbol> symbols = {{"a", 0x100, 0x10}, {"b", 0x200, 0x100}, {"c", 0x300, 0}};
   EXPECT_EQ(symbol_at(symbols, 0x100), "a");
