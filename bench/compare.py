@@ -106,6 +106,10 @@ def run_engine(engine, workload, elf, native, tmp, timeout, steps_hint, opprogra
         if rc != 0:
             return {"error": f"exit status {rc}"}
         steps, exited, code = final_steps(out)
+        if not exited or code != 0:
+            # A guest that died (or never ended) did less work than its native and qemu builds:
+            # its figures would compare unlike runs.
+            return {"error": f"guest exit code {code}" if exited else "guest did not exit"}
         return {"wall_s": wall, "cpu_s": cpu, "peak_rss_kib": rss, "steps": steps, "exit_code": code, "exited": exited}
     if opprogram:
         return {"error": "n/a (no pre-image host)"}
