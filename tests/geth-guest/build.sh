@@ -68,8 +68,10 @@ MIPS="GOOS=linux GOARCH=mips64 GOMIPS64=softfloat CGO_ENABLED=0"
 # MT-Cannon's madvise and munmap leave memory as it was (spec 7.3), while the Go 1.26 runtime takes
 # memory it released with MADV_DONTNEED as zeroed unless madvdontneed=0: built without it, the
 # medium and large guests die in the VM with "marked free object in span" (exit 2) after their
-# first garbage collections that reuse released spans. The op-program client is built the same way.
-MIPS_GODEBUG="-X=runtime.godebugDefault=madvdontneed=0"
+# first garbage collections that reuse released spans. Setting the default replaces the one go.mod's
+# go line gives, so decoratemappings=0 is stated too: otherwise the runtime names its mappings with
+# prctl (5153), which the reference upstream VM rejects. The op-program client is built the same way.
+MIPS_GODEBUG="-X=runtime.godebugDefault=decoratemappings=0,madvdontneed=0"
 NATIVE="GOOS=linux GOARCH=amd64 CGO_ENABLED=0"
 SMALL="-X main.signTxs=0 -X main.blocks=5 -X main.txsPerBlock=12 -X main.slotsPerCall=8"
 LARGE="-X main.blocks=40 -X main.txsPerBlock=24 -X main.slotsPerCall=16"
