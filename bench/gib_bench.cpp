@@ -109,7 +109,13 @@ void BM_StateFileWriteRandom(benchmark::State& bench) {
   if (!std::getenv("CANNONBALL_BENCH_KEEP")) std::remove(path.c_str());  // kept for CLI rows
   set_bytes_rate(bench, static_cast<double>(bench_pages() * (PageSize + 8)));
 }
-BENCHMARK(BM_StateFileWriteRandom)->ArgName("gz")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+BENCHMARK(BM_StateFileWriteRandom)
+    ->ArgName("gz")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->UseRealTime();
 
 void BM_StateFileReadRandom(benchmark::State& bench) {
   const bool gz = bench.range(0) != 0;
@@ -129,7 +135,13 @@ void BM_StateFileReadRandom(benchmark::State& bench) {
   std::remove(path.c_str());
   set_bytes_rate(bench, static_cast<double>(bench_pages() * (PageSize + 8)));
 }
-BENCHMARK(BM_StateFileReadRandom)->ArgName("gz")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+BENCHMARK(BM_StateFileReadRandom)
+    ->ArgName("gz")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->UseRealTime();
 
 // Load + first merkle root: what `witness` and a run's start-up pay.
 void BM_LoadAndRootRandom(benchmark::State& bench) {

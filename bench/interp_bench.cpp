@@ -62,11 +62,11 @@ void BM_InterpGroup(benchmark::State& bench, uint32_t insn) {
   }
   bench.counters["steps/s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
 }
-BENCHMARK_CAPTURE(BM_InterpGroup, alu_addu, 0x01095021u);   // addu t2, t0, t1
-BENCHMARK_CAPTURE(BM_InterpGroup, shift_dsll, 0x000a5238u); // dsll t2, t2, 8
+BENCHMARK_CAPTURE(BM_InterpGroup, alu_addu, 0x01095021u);    // addu t2, t0, t1
+BENCHMARK_CAPTURE(BM_InterpGroup, shift_dsll, 0x000a5238u);  // dsll t2, t2, 8
 BENCHMARK_CAPTURE(BM_InterpGroup, muldiv_dmultu, 0x0109001du);
-BENCHMARK_CAPTURE(BM_InterpGroup, load_ld, 0xdd0a0000u);    // ld t2, 0(t0)
-BENCHMARK_CAPTURE(BM_InterpGroup, store_sd, 0xfd090000u);   // sd t1, 0(t0)
+BENCHMARK_CAPTURE(BM_InterpGroup, load_ld, 0xdd0a0000u);   // ld t2, 0(t0)
+BENCHMARK_CAPTURE(BM_InterpGroup, store_sd, 0xfd090000u);  // sd t1, 0(t0)
 
 }  // namespace
 }  // namespace cannonball

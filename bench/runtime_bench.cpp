@@ -69,7 +69,8 @@ BENCHMARK(BM_CryptoppKeccakPair);
 void BM_Keccak4K(benchmark::State& bench) {
   std::vector<uint8_t> data(4096, 7);
   for (auto _ : bench) benchmark::DoNotOptimize(keccak256(data.data(), data.size()));
-  bench.counters["bytes/s"] = benchmark::Counter(static_cast<double>(bench.iterations() * data.size()), benchmark::Counter::kIsRate);
+  bench.counters["bytes/s"] =
+      benchmark::Counter(static_cast<double>(bench.iterations() * data.size()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Keccak4K);
 
@@ -108,7 +109,8 @@ void BM_MerkleRootAfterDirtyPages(benchmark::State& bench) {
     for (Word i = 0; i < dirty; ++i) mem.write_word(0x100000 + (rng() % 4096) * PageSize + (rng() % 512) * 8, rng());
     benchmark::DoNotOptimize(mem.merkle_root());
   }
-  bench.counters["pages/s"] = benchmark::Counter(static_cast<double>(bench.iterations() * dirty), benchmark::Counter::kIsRate);
+  bench.counters["pages/s"] =
+      benchmark::Counter(static_cast<double>(bench.iterations() * dirty), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_MerkleRootAfterDirtyPages)->Arg(1)->Arg(16)->Arg(256)->Arg(4096);
 
@@ -152,7 +154,8 @@ void BM_StateFileRead(benchmark::State& bench) {
   const size_t size = serialize_state(state).size();
   for (auto _ : bench) benchmark::DoNotOptimize(read_state_file(path));
   std::remove(path.c_str());
-  bench.counters["bytes/s"] = benchmark::Counter(static_cast<double>(bench.iterations() * size), benchmark::Counter::kIsRate);
+  bench.counters["bytes/s"] =
+      benchmark::Counter(static_cast<double>(bench.iterations() * size), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_StateFileRead)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 

@@ -54,8 +54,14 @@ void handle_branch(Thread& t, unsigned opcode, uint32_t insn, unsigned rt_reg, W
       switch (rt_reg) {
         case 0x00: taken = srs < 0; break;
         case 0x01: taken = srs >= 0; break;
-        case 0x10: taken = srs < 0; link_reg = 31; break;
-        case 0x11: taken = srs >= 0; link_reg = 31; break;
+        case 0x10:
+          taken = srs < 0;
+          link_reg = 31;
+          break;
+        case 0x11:
+          taken = srs >= 0;
+          link_reg = 31;
+          break;
         default: break;  // unknown rt: an untaken branch (spec §5.5)
       }
       break;
@@ -93,25 +99,41 @@ Word execute_alu(uint32_t insn, unsigned opcode, unsigned funct, Word rs, Word r
       case 0x04: return s32((rt << (rs & 0x1F)) & 0xFFFF'FFFF);
       case 0x06: return s32((rt & 0xFFFF'FFFF) >> (rs & 0x1F));
       case 0x07: return sign_extend((rt & 0xFFFF'FFFF) >> (rs & 0x1F), 32 - static_cast<unsigned>(rs & 0x1F));
-      case 0x08: case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0F:
-        return rs;  // jr, jalr, movz, movn, syscall, sync: value is rs
-      case 0x10: case 0x11: case 0x12: case 0x13:
-        return rs;  // HI/LO moves: done by the HI/LO group
+      case 0x08:
+      case 0x09:
+      case 0x0A:
+      case 0x0B:
+      case 0x0C:
+      case 0x0F: return rs;  // jr, jalr, movz, movn, syscall, sync: value is rs
+      case 0x10:
+      case 0x11:
+      case 0x12:
+      case 0x13: return rs;  // HI/LO moves: done by the HI/LO group
       case 0x14: return rt << (rs & 0x3F);
       case 0x16: return rt >> (rs & 0x3F);
       case 0x17: return static_cast<Word>(static_cast<int64_t>(rt) >> (rs & 0x3F));
-      case 0x18: case 0x19: case 0x1A: case 0x1B: case 0x1C: case 0x1D: case 0x1E: case 0x1F:
-        return rs;  // multiply/divide: done by the HI/LO group
-      case 0x20: case 0x21: return s32(static_cast<uint32_t>(rs) + static_cast<uint32_t>(rt));
-      case 0x22: case 0x23: return s32(static_cast<uint32_t>(rs) - static_cast<uint32_t>(rt));
+      case 0x18:
+      case 0x19:
+      case 0x1A:
+      case 0x1B:
+      case 0x1C:
+      case 0x1D:
+      case 0x1E:
+      case 0x1F: return rs;  // multiply/divide: done by the HI/LO group
+      case 0x20:
+      case 0x21: return s32(static_cast<uint32_t>(rs) + static_cast<uint32_t>(rt));
+      case 0x22:
+      case 0x23: return s32(static_cast<uint32_t>(rs) - static_cast<uint32_t>(rt));
       case 0x24: return rs & rt;
       case 0x25: return rs | rt;
       case 0x26: return rs ^ rt;
       case 0x27: return ~(rs | rt);
       case 0x2A: return static_cast<int64_t>(rs) < static_cast<int64_t>(rt) ? 1 : 0;
       case 0x2B: return rs < rt ? 1 : 0;
-      case 0x2C: case 0x2D: return rs + rt;
-      case 0x2E: case 0x2F: return rs - rt;
+      case 0x2C:
+      case 0x2D: return rs + rt;
+      case 0x2E:
+      case 0x2F: return rs - rt;
       case 0x38: return rt << sa;
       case 0x3A: return rt >> sa;
       case 0x3B: return static_cast<Word>(static_cast<int64_t>(rt) >> sa);

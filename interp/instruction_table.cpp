@@ -102,24 +102,40 @@ std::string disassemble(uint32_t insn, Word pc) {
   const char* m = name.c_str();
   const Word branch_target = pc + 4 + (static_cast<Word>(static_cast<int64_t>(imm)) << 2);
   switch (row.format) {
-    case Format::RdRsRt: std::snprintf(buf, sizeof buf, "%s $%s, $%s, $%s", m, register_name(rd), register_name(rs), register_name(rt)); break;
-    case Format::RdRtSa: std::snprintf(buf, sizeof buf, "%s $%s, $%s, %u", m, register_name(rd), register_name(rt), sa); break;
-    case Format::RdRtRs: std::snprintf(buf, sizeof buf, "%s $%s, $%s, $%s", m, register_name(rd), register_name(rt), register_name(rs)); break;
+    case Format::RdRsRt:
+      std::snprintf(buf, sizeof buf, "%s $%s, $%s, $%s", m, register_name(rd), register_name(rs), register_name(rt));
+      break;
+    case Format::RdRtSa:
+      std::snprintf(buf, sizeof buf, "%s $%s, $%s, %u", m, register_name(rd), register_name(rt), sa);
+      break;
+    case Format::RdRtRs:
+      std::snprintf(buf, sizeof buf, "%s $%s, $%s, $%s", m, register_name(rd), register_name(rt), register_name(rs));
+      break;
     case Format::Rs: std::snprintf(buf, sizeof buf, "%s $%s", m, register_name(rs)); break;
     case Format::RdRs: std::snprintf(buf, sizeof buf, "%s $%s, $%s", m, register_name(rd), register_name(rs)); break;
     case Format::Rd: std::snprintf(buf, sizeof buf, "%s $%s", m, register_name(rd)); break;
     case Format::RsRt: std::snprintf(buf, sizeof buf, "%s $%s, $%s", m, register_name(rs), register_name(rt)); break;
     case Format::None: std::snprintf(buf, sizeof buf, "%s", m); break;
-    case Format::RtRsImm: std::snprintf(buf, sizeof buf, "%s $%s, $%s, %d", m, register_name(rt), register_name(rs), imm); break;
+    case Format::RtRsImm:
+      std::snprintf(buf, sizeof buf, "%s $%s, $%s, %d", m, register_name(rt), register_name(rs), imm);
+      break;
     case Format::RtImm: std::snprintf(buf, sizeof buf, "%s $%s, 0x%x", m, register_name(rt), insn & 0xFFFF); break;
-    case Format::RsRtOff: std::snprintf(buf, sizeof buf, "%s $%s, $%s, 0x%llx", m, register_name(rs), register_name(rt), static_cast<unsigned long long>(branch_target)); break;
-    case Format::RsOff: std::snprintf(buf, sizeof buf, "%s $%s, 0x%llx", m, register_name(rs), static_cast<unsigned long long>(branch_target)); break;
+    case Format::RsRtOff:
+      std::snprintf(buf, sizeof buf, "%s $%s, $%s, 0x%llx", m, register_name(rs), register_name(rt),
+                    static_cast<unsigned long long>(branch_target));
+      break;
+    case Format::RsOff:
+      std::snprintf(buf, sizeof buf, "%s $%s, 0x%llx", m, register_name(rs),
+                    static_cast<unsigned long long>(branch_target));
+      break;
     case Format::Target: {
       const Word target = ((pc + 4) & 0xFFFF'FFFF'F000'0000ull) | (Word{insn & 0x03FF'FFFF} << 2);
       std::snprintf(buf, sizeof buf, "%s 0x%llx", m, static_cast<unsigned long long>(target));
       break;
     }
-    case Format::RtMem: std::snprintf(buf, sizeof buf, "%s $%s, %d($%s)", m, register_name(rt), imm, register_name(rs)); break;
+    case Format::RtMem:
+      std::snprintf(buf, sizeof buf, "%s $%s, %d($%s)", m, register_name(rt), imm, register_name(rs));
+      break;
   }
   return buf;
 }

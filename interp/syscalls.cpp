@@ -100,11 +100,17 @@ void Vm::execute_syscall() {
     case sys::Write: handle_sys_write(a0, a1, a2, v0, v1); break;
     case sys::Fcntl:
       if (a1 == 1) {  // F_GETFD
-        if (a0 <= 6) v0 = 0; else fail(sys::MipsEBADF);
+        if (a0 <= 6)
+          v0 = 0;
+        else
+          fail(sys::MipsEBADF);
       } else if (a1 == 3) {  // F_GETFL
-        if (a0 == 0 || a0 == 3 || a0 == 5) v0 = 0;
-        else if (a0 == 1 || a0 == 2 || a0 == 4 || a0 == 6) v0 = 1;
-        else fail(sys::MipsEBADF);
+        if (a0 == 0 || a0 == 3 || a0 == 5)
+          v0 = 0;
+        else if (a0 == 1 || a0 == 2 || a0 == 4 || a0 == 6)
+          v0 = 1;
+        else
+          fail(sys::MipsEBADF);
       } else {
         fail(sys::MipsEINVAL);
       }
@@ -161,14 +167,18 @@ void Vm::execute_syscall() {
       const unsigned offset = a0 & ExtMask;
       const Word count = std::min<Word>(a1, 8 - offset);
       // Bytes [offset, offset + count) of the big-endian word come from `random`.
-      const Word mask = count == 0 ? 0 : shr(~Word{0}, offset * 8) & shl(~Word{0}, static_cast<unsigned>(8 - offset - count) * 8);
+      const Word mask =
+          count == 0 ? 0 : shr(~Word{0}, offset * 8) & shl(~Word{0}, static_cast<unsigned>(8 - offset - count) * 8);
       write_data_word(addr, (mem & ~mask) | (random & mask));
       if (observer_ && observer_->watch_data) observer_->on_data_access(state_, state_.current_thread(), a0, 0, count);
       v0 = count;
       break;
     }
     case sys::EventFd2:
-      if ((a1 & sys::EfdNonblock) == 0) fail(sys::MipsEINVAL); else v0 = sys::FdEventFd;
+      if ((a1 & sys::EfdNonblock) == 0)
+        fail(sys::MipsEINVAL);
+      else
+        v0 = sys::FdEventFd;
       break;
     default:
       if (!sys::is_noop(number)) throw VmFault{ExceptionKind::UnknownSyscall, "syscall " + std::to_string(number)};
@@ -222,8 +232,14 @@ void Vm::handle_sys_read(Word fd, Word addr, Word count, Word& v0, Word& v1) {
       break;
     }
     case sys::FdHintRead: v0 = count; break;
-    case sys::FdEventFd: v0 = sys::MipsEAGAIN; v1 = SysErrorSignal; break;
-    default: v0 = sys::MipsEBADF; v1 = SysErrorSignal; break;
+    case sys::FdEventFd:
+      v0 = sys::MipsEAGAIN;
+      v1 = SysErrorSignal;
+      break;
+    default:
+      v0 = sys::MipsEBADF;
+      v1 = SysErrorSignal;
+      break;
   }
 }
 
@@ -285,8 +301,14 @@ void Vm::handle_sys_write(Word fd, Word addr, Word count, Word& v0, Word& v1) {
       v0 = len;
       break;
     }
-    case sys::FdEventFd: v0 = sys::MipsEAGAIN; v1 = SysErrorSignal; break;
-    default: v0 = sys::MipsEBADF; v1 = SysErrorSignal; break;
+    case sys::FdEventFd:
+      v0 = sys::MipsEAGAIN;
+      v1 = SysErrorSignal;
+      break;
+    default:
+      v0 = sys::MipsEBADF;
+      v1 = SysErrorSignal;
+      break;
   }
 }
 

@@ -6,9 +6,9 @@
 namespace cannonball::sys {
 
 inline constexpr Word Read = 5000, Write = 5001, Open = 5002, Mmap = 5009, Brk = 5012, Clone = 5055, Exit = 5058,
-                      Fcntl = 5070, SchedYield = 5023, Nanosleep = 5034, GetTid = 5178, GetPid = 5038,
-                      Futex = 5194, ExitGroup = 5205, ClockGetTime = 5222, GetRandom = 5313, EventFd2 = 5284,
-                      Munmap = 5011, Madvise = 5027;
+                      Fcntl = 5070, SchedYield = 5023, Nanosleep = 5034, GetTid = 5178, GetPid = 5038, Futex = 5194,
+                      ExitGroup = 5205, ClockGetTime = 5222, GetRandom = 5313, EventFd2 = 5284, Munmap = 5011,
+                      Madvise = 5027;
 
 inline constexpr Word NoopSyscalls[] = {5011, 5010, 5196, 5027, 5014, 5129, 5013, 5297, 5003, 5016, 5004,
                                         5005, 5225, 5008, 5216, 5220, 5247, 5087, 5257, 5015, 5285, 5287,

@@ -155,9 +155,7 @@ std::optional<VmException> Vm::step() {
     step_inner();
     preimage_reads_ += read_preimage_this_step_;
     return std::nullopt;
-  } catch (const VmFault& fault) {
-    return VmException{fault.kind, pc, pre_step, fault.detail};
-  }
+  } catch (const VmFault& fault) { return VmException{fault.kind, pc, pre_step, fault.detail}; }
 }
 
 std::optional<VmException> Vm::step_with_proof(StepWitness& out) {

@@ -50,7 +50,7 @@ struct StepWitness {
   Hash32 pre_hash{};
   Hash32 post_hash{};
   std::vector<uint8_t> proof_data;  // 6090 bytes
-  bool read_preimage = false;        // the step read fd 5
+  bool read_preimage = false;       // the step read fd 5
   Hash32 preimage_key{};
   std::vector<uint8_t> preimage_value;  // with its 8-byte length prefix
   Word preimage_offset = 0;

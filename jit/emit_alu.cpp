@@ -39,7 +39,10 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
   const unsigned dest = special ? rd : rt;
 
   switch (in.op) {
-    case Op::add: case Op::addu: case Op::sub: case Op::subu:
+    case Op::add:
+    case Op::addu:
+    case Op::sub:
+    case Op::subu:
       if (dest == 0) return true;
       mov(eax, reg32(rs));
       if (in.op == Op::add || in.op == Op::addu)
@@ -49,8 +52,14 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
       movsxd(rax, eax);
       store_reg(dest, rax);
       return true;
-    case Op::and_: case Op::or_: case Op::xor_: case Op::nor:
-    case Op::dadd: case Op::daddu: case Op::dsub: case Op::dsubu:
+    case Op::and_:
+    case Op::or_:
+    case Op::xor_:
+    case Op::nor:
+    case Op::dadd:
+    case Op::daddu:
+    case Op::dsub:
+    case Op::dsubu:
       if (dest == 0) return true;
       if (dest == rs && in.op != Op::nor && rt != rs) {  // in place, one read-modify-write
         load_reg(rax, rt);
@@ -58,7 +67,8 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
           case Op::and_: and_(reg(dest), rax); break;
           case Op::or_: or_(reg(dest), rax); break;
           case Op::xor_: xor_(reg(dest), rax); break;
-          case Op::dadd: case Op::daddu: add(reg(dest), rax); break;
+          case Op::dadd:
+          case Op::daddu: add(reg(dest), rax); break;
           default: sub(reg(dest), rax); break;
         }
         return true;
@@ -68,38 +78,52 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
         case Op::and_: and_(rax, reg(rt)); break;
         case Op::or_: or_(rax, reg(rt)); break;
         case Op::xor_: xor_(rax, reg(rt)); break;
-        case Op::nor: or_(rax, reg(rt)); not_(rax); break;
-        case Op::dadd: case Op::daddu: add(rax, reg(rt)); break;
+        case Op::nor:
+          or_(rax, reg(rt));
+          not_(rax);
+          break;
+        case Op::dadd:
+        case Op::daddu: add(rax, reg(rt)); break;
         default: sub(rax, reg(rt)); break;
       }
       store_reg(dest, rax);
       return true;
-    case Op::slt: case Op::sltu:
+    case Op::slt:
+    case Op::sltu:
       if (dest == 0) return true;
       load_reg(rcx, rs);
       xor_(eax, eax);
       cmp(rcx, reg(rt));
-      if (in.op == Op::slt) setl(al); else setb(al);
+      if (in.op == Op::slt)
+        setl(al);
+      else
+        setb(al);
       store_reg(dest, rax);
       return true;
-    case Op::movz: case Op::movn: {
+    case Op::movz:
+    case Op::movn: {
       if (dest == 0) return true;
       Label skip;
       cmp(reg(rt), 0);
-      if (in.op == Op::movz) jne(skip); else je(skip);
+      if (in.op == Op::movz)
+        jne(skip);
+      else
+        je(skip);
       load_reg(rax, rs);
       store_reg(dest, rax);
       L(skip);
       return true;
     }
-    case Op::addi: case Op::addiu:
+    case Op::addi:
+    case Op::addiu:
       if (dest == 0) return true;
       mov(eax, reg32(rs));
       add(eax, simm);
       movsxd(rax, eax);
       store_reg(dest, rax);
       return true;
-    case Op::daddi: case Op::daddiu:
+    case Op::daddi:
+    case Op::daddiu:
       if (dest == 0) return true;
       if (dest == rs) {  // in place: the common "daddiu $sp, $sp, -N" / loop counters
         add(reg(dest), simm);
@@ -109,20 +133,29 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
       add(rax, simm);
       store_reg(dest, rax);
       return true;
-    case Op::slti: case Op::sltiu:
+    case Op::slti:
+    case Op::sltiu:
       if (dest == 0) return true;
       load_reg(rcx, rs);
       xor_(eax, eax);
       cmp(rcx, simm);
-      if (in.op == Op::slti) setl(al); else setb(al);
+      if (in.op == Op::slti)
+        setl(al);
+      else
+        setb(al);
       store_reg(dest, rax);
       return true;
-    case Op::andi: case Op::ori: case Op::xori:
+    case Op::andi:
+    case Op::ori:
+    case Op::xori:
       if (dest == 0) return true;
       load_reg(rax, rs);
-      if (in.op == Op::andi) and_(rax, uimm);
-      else if (in.op == Op::ori) or_(rax, uimm);
-      else xor_(rax, uimm);
+      if (in.op == Op::andi)
+        and_(rax, uimm);
+      else if (in.op == Op::ori)
+        or_(rax, uimm);
+      else
+        xor_(rax, uimm);
       store_reg(dest, rax);
       return true;
     case Op::lui:
@@ -130,47 +163,72 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
       mov(rax, s32(Word{uimm} << 16));
       store_reg(dest, rax);
       return true;
-    case Op::sll: case Op::srl: case Op::sra:
+    case Op::sll:
+    case Op::srl:
+    case Op::sra:
       if (dest == 0) return true;
       mov(eax, reg32(rt));
-      if (in.op == Op::sll) shl(eax, sa);
-      else if (in.op == Op::srl) shr(eax, sa);
-      else sar(eax, sa);
+      if (in.op == Op::sll)
+        shl(eax, sa);
+      else if (in.op == Op::srl)
+        shr(eax, sa);
+      else
+        sar(eax, sa);
       movsxd(rax, eax);
       store_reg(dest, rax);
       return true;
-    case Op::sllv: case Op::srlv: case Op::srav:
+    case Op::sllv:
+    case Op::srlv:
+    case Op::srav:
       if (dest == 0) return true;
       mov(ecx, reg32(rs));
       mov(eax, reg32(rt));
-      if (in.op == Op::sllv) shl(eax, cl);
-      else if (in.op == Op::srlv) shr(eax, cl);
-      else sar(eax, cl);
+      if (in.op == Op::sllv)
+        shl(eax, cl);
+      else if (in.op == Op::srlv)
+        shr(eax, cl);
+      else
+        sar(eax, cl);
       movsxd(rax, eax);
       store_reg(dest, rax);
       return true;
-    case Op::dsllv: case Op::dsrlv: case Op::dsrav:
+    case Op::dsllv:
+    case Op::dsrlv:
+    case Op::dsrav:
       if (dest == 0) return true;
       load_reg(rcx, rs);
       load_reg(rax, rt);
-      if (in.op == Op::dsllv) shl(rax, cl);
-      else if (in.op == Op::dsrlv) shr(rax, cl);
-      else sar(rax, cl);
+      if (in.op == Op::dsllv)
+        shl(rax, cl);
+      else if (in.op == Op::dsrlv)
+        shr(rax, cl);
+      else
+        sar(rax, cl);
       store_reg(dest, rax);
       return true;
-    case Op::dsll: case Op::dsrl: case Op::dsra:
-    case Op::dsll32: case Op::dsrl32: case Op::dsra32: {
+    case Op::dsll:
+    case Op::dsrl:
+    case Op::dsra:
+    case Op::dsll32:
+    case Op::dsrl32:
+    case Op::dsra32: {
       if (dest == 0) return true;
       const bool plus32 = in.op == Op::dsll32 || in.op == Op::dsrl32 || in.op == Op::dsra32;
       const int amount = static_cast<int>(sa + (plus32 ? 32 : 0));
       load_reg(rax, rt);
-      if (in.op == Op::dsll || in.op == Op::dsll32) shl(rax, amount);
-      else if (in.op == Op::dsrl || in.op == Op::dsrl32) shr(rax, amount);
-      else sar(rax, amount);
+      if (in.op == Op::dsll || in.op == Op::dsll32)
+        shl(rax, amount);
+      else if (in.op == Op::dsrl || in.op == Op::dsrl32)
+        shr(rax, amount);
+      else
+        sar(rax, amount);
       store_reg(dest, rax);
       return true;
     }
-    case Op::clz: case Op::clo: case Op::dclz: case Op::dclo:
+    case Op::clz:
+    case Op::clo:
+    case Op::dclz:
+    case Op::dclo:
       if (!host_has_lzcnt()) return false;
       if (dest == 0) return true;
       if (in.op == Op::clz || in.op == Op::clo) {
@@ -184,12 +242,14 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
       }
       store_reg(dest, rax);
       return true;
-    case Op::mfhi: case Op::mflo:
+    case Op::mfhi:
+    case Op::mflo:
       if (dest == 0) return true;
       mov(rax, in.op == Op::mfhi ? hi() : lo());
       store_reg(dest, rax);
       return true;
-    case Op::mthi: case Op::mtlo:
+    case Op::mthi:
+    case Op::mtlo:
       load_reg(rax, rs);
       mov(in.op == Op::mthi ? hi() : lo(), rax);
       if (dest != 0) mov(reg(dest), 0);

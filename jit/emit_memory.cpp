@@ -39,14 +39,29 @@ bool Emitter::emit_memory(const PlannedInsn& in, size_t index) {
   unsigned size = 0;
   bool is_store = false;
   switch (in.op) {
-    case Op::lb: case Op::lbu: size = 1; break;
-    case Op::lh: case Op::lhu: size = 2; break;
-    case Op::lw: case Op::lwu: size = 4; break;
+    case Op::lb:
+    case Op::lbu: size = 1; break;
+    case Op::lh:
+    case Op::lhu: size = 2; break;
+    case Op::lw:
+    case Op::lwu: size = 4; break;
     case Op::ld: size = 8; break;
-    case Op::sb: size = 1; is_store = true; break;
-    case Op::sh: size = 2; is_store = true; break;
-    case Op::sw: size = 4; is_store = true; break;
-    case Op::sd: size = 8; is_store = true; break;
+    case Op::sb:
+      size = 1;
+      is_store = true;
+      break;
+    case Op::sh:
+      size = 2;
+      is_store = true;
+      break;
+    case Op::sw:
+      size = 4;
+      is_store = true;
+      break;
+    case Op::sd:
+      size = 8;
+      is_store = true;
+      break;
     default: return false;
   }
   const uint32_t offset_mask = static_cast<uint32_t>(PageSize - 1) & ~(size - 1);

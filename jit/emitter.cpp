@@ -18,8 +18,7 @@ namespace cannonball::jit {
 
 using namespace Xbyak;
 
-Emitter::Emitter(size_t capacity)
-    : CodeMemory(capacity), CodeGenerator(capacity, write_view()), capacity_(capacity) {
+Emitter::Emitter(size_t capacity) : CodeMemory(capacity), CodeGenerator(capacity, write_view()), capacity_(capacity) {
   emit_trampolines();
 }
 
@@ -60,9 +59,7 @@ void Emitter::emit_trampolines() {
   align(16);
 }
 
-void Emitter::load_reg(const Reg64& dst, unsigned r) {
-  mov(dst, reg(r));
-}
+void Emitter::load_reg(const Reg64& dst, unsigned r) { mov(dst, reg(r)); }
 
 void Emitter::store_reg(unsigned r, const Reg64& src) {
   if (r != 0) mov(reg(r), src);

@@ -105,7 +105,7 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   };
   std::vector<PendingChain> pending_chains_;
   std::vector<ChainCell> chains_;
-  std::deque<Xbyak::Label> labels_;                 // labels used by cold code
+  std::deque<Xbyak::Label> labels_;               // labels used by cold code
   std::vector<std::function<void()>> cold_code_;  // emitted after the block body
   Xbyak::Label& new_label() { return labels_.emplace_back(); }
 };

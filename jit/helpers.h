@@ -9,8 +9,8 @@
 namespace cannonball::jit {
 
 inline constexpr uint32_t HelperOk = 0;
-inline constexpr uint32_t HelperFault = 1;             // nothing changed: exit before the insn
-inline constexpr uint32_t HelperCodeInvalidated = 2;   // done, but code was invalidated: exit after
+inline constexpr uint32_t HelperFault = 1;            // nothing changed: exit before the insn
+inline constexpr uint32_t HelperCodeInvalidated = 2;  // done, but code was invalidated: exit after
 
 // Runs one core instruction on the current thread with the interpreter's own semantics
 // (Vm::execute_core), then resynchronises what generated code caches (LL word, TLB slot).

@@ -22,7 +22,6 @@
 
 namespace cannonball::jit {
 
-
 class JitRuntime {
  public:
   explicit JitRuntime(Vm& vm);
@@ -87,10 +86,10 @@ class JitRuntime {
   std::unordered_map<Word, std::vector<Link>> links_;  // target pc -> chain cells aiming at it
   uint64_t known_layout_version_ = 0;
   size_t known_page_count_ = 0;
-  Word known_clean_epoch_ = 0;     // memory.clean_epoch() when store permissions were last valid
-  bool zero_page_mapped_ = false;  // some TLB entry maps an absent page to the zero page
+  Word known_clean_epoch_ = 0;      // memory.clean_epoch() when store permissions were last valid
+  bool zero_page_mapped_ = false;   // some TLB entry maps an absent page to the zero page
   uint64_t known_watch_epoch_ = 0;  // the observer's watch_epoch when the TLB was last flushed
-  Word ll_page_ = 0;  // page of state.ll_address when the TLB permissions were last checked
+  Word ll_page_ = 0;                // page of state.ll_address when the TLB permissions were last checked
   JitStats stats_;
 };
 

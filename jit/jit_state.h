@@ -47,10 +47,10 @@ inline constexpr uint32_t lookup_offset(Word pc) {
 
 // The context generated code runs with (r14 points at it).
 struct JitContext {
-  Thread* thread = nullptr;     // current thread (rbx while in generated code)
-  Word fuel = 0;                // steps blocks may still take (r15 while in generated code)
-  Word exit_pc = 0;             // pc to resume at when generated code returns
-  TlbEntry* tlb = nullptr;      // r12 while in generated code
+  Thread* thread = nullptr;       // current thread (rbx while in generated code)
+  Word fuel = 0;                  // steps blocks may still take (r15 while in generated code)
+  Word exit_pc = 0;               // pc to resume at when generated code returns
+  TlbEntry* tlb = nullptr;        // r12 while in generated code
   LookupEntry* lookup = nullptr;  // r13 while in generated code
   JitRuntime* runtime = nullptr;
   uint8_t code_invalidated = 0;  // set by the code-write hook while a helper runs

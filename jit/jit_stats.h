@@ -9,12 +9,12 @@ struct JitStats {
   Word blocks_translated = 0;
   Word blocks_invalidated = 0;
   Word code_flushes = 0;
-  Word block_entries = 0;  // entries from C++ into generated code
-  Word jit_steps = 0;      // steps run by generated code
-  Word interp_steps = 0;   // steps the engine left to the interpreter
-  Word cold_entries = 0;   // entries declined because the pc was not hot yet (tiering)
-  Word tlb_flushes = 0;    // whole-TLB flushes
-  Word tlb_fills = 0;      // TLB slot fills (misses and store slow paths)
+  Word block_entries = 0;          // entries from C++ into generated code
+  Word jit_steps = 0;              // steps run by generated code
+  Word interp_steps = 0;           // steps the engine left to the interpreter
+  Word cold_entries = 0;           // entries declined because the pc was not hot yet (tiering)
+  Word tlb_flushes = 0;            // whole-TLB flushes
+  Word tlb_fills = 0;              // TLB slot fills (misses and store slow paths)
   Word tlb_store_revocations = 0;  // all store permissions revoked (memory was hashed)
   Word tlb_zero_page_drops = 0;    // zero-page entries dropped (a page was allocated)
 };

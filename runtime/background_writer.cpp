@@ -19,8 +19,7 @@ std::string errno_text() { return std::strerror(errno); }
 BackgroundStateWriter::~BackgroundStateWriter() {
   try {
     wait();
-  } catch (const StateFileError&) {
-  }
+  } catch (const StateFileError&) {}
 }
 
 void BackgroundStateWriter::start(const State& state, const std::string& path) {
@@ -77,8 +76,7 @@ void BackgroundStateWriter::wait() {
   ::close(error_pipe_);
   error_pipe_ = -1;
   int status = 0;
-  while (::waitpid(child_, &status, 0) < 0 && errno == EINTR) {
-  }
+  while (::waitpid(child_, &status, 0) < 0 && errno == EINTR) {}
   child_ = -1;
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
   if (message.empty())

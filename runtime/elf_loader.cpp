@@ -39,7 +39,11 @@ struct Bytes {
 
 void check_header(const Bytes& in) {
   in.need(0, 64, "ELF header");
-  if (std::memcmp(in.data.data(), "\x7f" "ELF", 4) != 0) throw ElfError("not an ELF file (bad magic)");
+  if (std::memcmp(in.data.data(),
+                  "\x7f"
+                  "ELF",
+                  4) != 0)
+    throw ElfError("not an ELF file (bad magic)");
   if (in.data[4] != 2) throw ElfError("not a 64-bit ELF file");
   if (in.data[5] != 2) throw ElfError("not a big-endian ELF file");
   const uint16_t machine = in.u16(18);
@@ -51,8 +55,8 @@ void patch_stack(State& state) {
   const Word sp = StackPointerStart;
   mem.allocate_range(sp - 0x4000, 0x5000);
   state.left_stack.back().regs[29] = sp;
-  const Word words[][2] = {{0, 1},       {8, sp + 128}, {16, 0}, {24, sp + 96}, {32, 0},
-                           {40, 6},      {48, 4096},    {56, 25}, {64, sp + 80}, {72, 0}};
+  const Word words[][2] = {{0, 1},  {8, sp + 128}, {16, 0},  {24, sp + 96}, {32, 0},
+                           {40, 6}, {48, 4096},    {56, 25}, {64, sp + 80}, {72, 0}};
   for (const auto& [offset, value] : words) mem.write_word(sp + offset, value);
   const char random_bytes[] = "4;byfairdiceroll";
   mem.write_bytes(sp + 80, reinterpret_cast<const uint8_t*>(random_bytes), 16);
@@ -176,8 +180,7 @@ std::string metadata_json(const std::vector<Symbol>& symbols) {
 }
 
 std::string symbol_at(const std::vector<Symbol>& symbols, Word addr) {
-  auto it = std::upper_bound(symbols.begin(), symbols.end(), addr,
-                             [](Word a, const Symbol& s) { return a < s.start; });
+  auto it = std::upper_bound(symbols.begin(), symbols.end(), addr, [](Word a, const Symbol& s) { return a < s.start; });
   while (it != symbols.begin()) {
     --it;
     if (addr >= it->start && addr < it->start + std::max<Word>(it->size, 1)) return it->name;
@@ -186,11 +189,26 @@ std::string symbol_at(const std::vector<Symbol>& symbols, Word addr) {
   return "";
 }
 
+namespace {
+
+// nlohmann converts a floating-point or negative number to an integer type without a range check
+// (undefined behaviour for 1e30), so the field must already be an unsigned integer.
+Word metadata_word(const nlohmann::json& entry, const char* field) {
+  const nlohmann::json& value = entry.at(field);
+  if (!value.is_number_unsigned())
+    throw std::runtime_error(std::string("meta.json: symbol field \"") + field +
+                             "\" must be an integer in [0, 2^64), got " + value.dump());
+  return value.get<Word>();
+}
+
+}  // namespace
+
 std::vector<Symbol> read_metadata_json(const std::string& text) {
   const auto json = nlohmann::json::parse(text);
   std::vector<Symbol> symbols;
   for (const auto& entry : json.at("symbols"))
-    symbols.push_back({entry.at("name").get<std::string>(), entry.at("start").get<Word>(), entry.at("size").get<Word>()});
+    symbols.push_back(
+        {entry.at("name").get<std::string>(), metadata_word(entry, "start"), metadata_word(entry, "size")});
   std::stable_sort(symbols.begin(), symbols.end(), [](const Symbol& a, const Symbol& b) { return a.start < b.start; });
   return symbols;
 }

@@ -194,7 +194,8 @@ std::vector<uint8_t> HostOracle::get_preimage(const Hash32& key) {
     const size_t have = value.size();
     const size_t chunk = static_cast<size_t>(std::min<uint64_t>(len - have, PreimageReadChunk));
     if (value.capacity() < have + chunk)
-      value.reserve(static_cast<size_t>(std::min<uint64_t>(len, std::max<uint64_t>(2 * value.capacity(), have + chunk))));
+      value.reserve(
+          static_cast<size_t>(std::min<uint64_t>(len, std::max<uint64_t>(2 * value.capacity(), have + chunk))));
     value.resize(have + chunk);
     read_all(preimage_in_, value.data() + have, chunk, "a pre-image", have, static_cast<size_t>(len));
   }
@@ -230,8 +231,7 @@ void HostOracle::close() {
     ::kill(pid_, hurry ? SIGTERM : SIGINT);
     if (!wait_for(std::chrono::milliseconds(hurry ? 200 : 2000))) {
       ::kill(pid_, SIGKILL);
-      while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-      }
+      while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {}
     }
   }
   pid_ = -1;

@@ -56,10 +56,10 @@ class HostOracle final : public PreimageOracle {
   std::string host_status();
 
   pid_t pid_ = -1;
-  int hint_out_ = -1;       // our end of the host's fd 3
-  int hint_ack_in_ = -1;    // our end of the host's fd 4
-  int key_out_ = -1;        // our end of the host's fd 5
-  int preimage_in_ = -1;    // our end of the host's fd 6
+  int hint_out_ = -1;     // our end of the host's fd 3
+  int hint_ack_in_ = -1;  // our end of the host's fd 4
+  int key_out_ = -1;      // our end of the host's fd 5
+  int preimage_in_ = -1;  // our end of the host's fd 6
   std::chrono::milliseconds timeout_;
   std::string name_;
 };

@@ -2,7 +2,6 @@
 
 #include <signal.h>
 
-
 namespace cannonball {
 namespace {
 
@@ -14,7 +13,7 @@ void on_signal(int) { g_requested.store(true, std::memory_order_relaxed); }
 }  // namespace
 
 void install_interrupt_handlers() {
-  struct sigaction action{};
+  struct sigaction action {};
   action.sa_handler = on_signal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = 0;  // no SA_RESTART: a blocked call returns EINTR and the caller looks at the flag

@@ -7,17 +7,39 @@ namespace cannonball {
 namespace {
 
 constexpr uint64_t RoundConstants[24] = {
-    0x0000000000000001ull, 0x0000000000008082ull, 0x800000000000808Aull, 0x8000000080008000ull,
-    0x000000000000808Bull, 0x0000000080000001ull, 0x8000000080008081ull, 0x8000000000008009ull,
-    0x000000000000008Aull, 0x0000000000000088ull, 0x0000000080008009ull, 0x000000008000000Aull,
-    0x000000008000808Bull, 0x800000000000008Bull, 0x8000000000008089ull, 0x8000000000008003ull,
-    0x8000000000008002ull, 0x8000000000000080ull, 0x000000000000800Aull, 0x800000008000000Aull,
+    0x0000000000000001ull, 0x0000000000008082ull, 0x800000000000808Aull, 0x8000000080008000ull, 0x000000000000808Bull,
+    0x0000000080000001ull, 0x8000000080008081ull, 0x8000000000008009ull, 0x000000000000008Aull, 0x0000000000000088ull,
+    0x0000000080008009ull, 0x000000008000000Aull, 0x000000008000808Bull, 0x800000000000008Bull, 0x8000000000008089ull,
+    0x8000000000008003ull, 0x8000000000008002ull, 0x8000000000000080ull, 0x000000000000800Aull, 0x800000008000000Aull,
     0x8000000080008081ull, 0x8000000000008080ull, 0x0000000080000001ull, 0x8000000080008008ull};
-
 
 // Unrolled keccak-f[1600]: theta, rho+pi, chi, iota over 25 named lanes.
 inline void keccak_f1600(uint64_t st[25]) {
-  uint64_t a0 = st[0]; uint64_t a1 = st[1]; uint64_t a2 = st[2]; uint64_t a3 = st[3]; uint64_t a4 = st[4]; uint64_t a5 = st[5]; uint64_t a6 = st[6]; uint64_t a7 = st[7]; uint64_t a8 = st[8]; uint64_t a9 = st[9]; uint64_t a10 = st[10]; uint64_t a11 = st[11]; uint64_t a12 = st[12]; uint64_t a13 = st[13]; uint64_t a14 = st[14]; uint64_t a15 = st[15]; uint64_t a16 = st[16]; uint64_t a17 = st[17]; uint64_t a18 = st[18]; uint64_t a19 = st[19]; uint64_t a20 = st[20]; uint64_t a21 = st[21]; uint64_t a22 = st[22]; uint64_t a23 = st[23]; uint64_t a24 = st[24];
+  uint64_t a0 = st[0];
+  uint64_t a1 = st[1];
+  uint64_t a2 = st[2];
+  uint64_t a3 = st[3];
+  uint64_t a4 = st[4];
+  uint64_t a5 = st[5];
+  uint64_t a6 = st[6];
+  uint64_t a7 = st[7];
+  uint64_t a8 = st[8];
+  uint64_t a9 = st[9];
+  uint64_t a10 = st[10];
+  uint64_t a11 = st[11];
+  uint64_t a12 = st[12];
+  uint64_t a13 = st[13];
+  uint64_t a14 = st[14];
+  uint64_t a15 = st[15];
+  uint64_t a16 = st[16];
+  uint64_t a17 = st[17];
+  uint64_t a18 = st[18];
+  uint64_t a19 = st[19];
+  uint64_t a20 = st[20];
+  uint64_t a21 = st[21];
+  uint64_t a22 = st[22];
+  uint64_t a23 = st[23];
+  uint64_t a24 = st[24];
   for (int round = 0; round < 24; ++round) {
     const uint64_t c0 = a0 ^ a5 ^ a10 ^ a15 ^ a20;
     const uint64_t c1 = a1 ^ a6 ^ a11 ^ a16 ^ a21;
@@ -81,7 +103,31 @@ inline void keccak_f1600(uint64_t st[25]) {
     a24 = b24 ^ (~b20 & b21);
     a0 ^= RoundConstants[round];
   }
-  st[0] = a0; st[1] = a1; st[2] = a2; st[3] = a3; st[4] = a4; st[5] = a5; st[6] = a6; st[7] = a7; st[8] = a8; st[9] = a9; st[10] = a10; st[11] = a11; st[12] = a12; st[13] = a13; st[14] = a14; st[15] = a15; st[16] = a16; st[17] = a17; st[18] = a18; st[19] = a19; st[20] = a20; st[21] = a21; st[22] = a22; st[23] = a23; st[24] = a24;
+  st[0] = a0;
+  st[1] = a1;
+  st[2] = a2;
+  st[3] = a3;
+  st[4] = a4;
+  st[5] = a5;
+  st[6] = a6;
+  st[7] = a7;
+  st[8] = a8;
+  st[9] = a9;
+  st[10] = a10;
+  st[11] = a11;
+  st[12] = a12;
+  st[13] = a13;
+  st[14] = a14;
+  st[15] = a15;
+  st[16] = a16;
+  st[17] = a17;
+  st[18] = a18;
+  st[19] = a19;
+  st[20] = a20;
+  st[21] = a21;
+  st[22] = a22;
+  st[23] = a23;
+  st[24] = a24;
 }
 
 constexpr size_t Rate = 136;

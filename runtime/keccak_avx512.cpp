@@ -19,7 +19,9 @@ struct Avx512Ops {
   static V xor3(V a, V b, V c) { return _mm512_ternarylogic_epi64(a, b, c, 0x96); }
   static V chi(V a, V b, V c) { return _mm512_ternarylogic_epi64(a, b, c, 0xD2); }
   template <int N>
-  static V rotl(V x) { return _mm512_rol_epi64(x, N); }
+  static V rotl(V x) {
+    return _mm512_rol_epi64(x, N);
+  }
   static V broadcast(uint64_t k) { return _mm512_set1_epi64(static_cast<long long>(k)); }
   static V load(const uint64_t* p) { return _mm512_load_si512(p); }
   static void store(uint64_t* p, V v) { _mm512_store_si512(p, v); }

@@ -17,11 +17,10 @@
 namespace cannonball::keccak_lanes {
 
 inline constexpr uint64_t RoundConstants[24] = {
-    0x0000000000000001ull, 0x0000000000008082ull, 0x800000000000808Aull, 0x8000000080008000ull,
-    0x000000000000808Bull, 0x0000000080000001ull, 0x8000000080008081ull, 0x8000000000008009ull,
-    0x000000000000008Aull, 0x0000000000000088ull, 0x0000000080008009ull, 0x000000008000000Aull,
-    0x000000008000808Bull, 0x800000000000008Bull, 0x8000000000008089ull, 0x8000000000008003ull,
-    0x8000000000008002ull, 0x8000000000000080ull, 0x000000000000800Aull, 0x800000008000000Aull,
+    0x0000000000000001ull, 0x0000000000008082ull, 0x800000000000808Aull, 0x8000000080008000ull, 0x000000000000808Bull,
+    0x0000000080000001ull, 0x8000000080008081ull, 0x8000000000008009ull, 0x000000000000008Aull, 0x0000000000000088ull,
+    0x0000000080008009ull, 0x000000008000000Aull, 0x000000008000808Bull, 0x800000000000008Bull, 0x8000000000008089ull,
+    0x8000000000008003ull, 0x8000000000008002ull, 0x8000000000000080ull, 0x000000000000800Aull, 0x800000008000000Aull,
     0x8000000080008081ull, 0x8000000000008080ull, 0x0000000080000001ull, 0x8000000080008008ull};
 
 // Ops must provide: type V; xor2(a,b); xor3(a,b,c); chi(a,b,c) = a ^ (~b & c); rotl<n>(x);
@@ -96,8 +95,7 @@ inline void permute(typename Ops::V a[25]) {
 // keccak(lefts[i] ‖ rights[i]) -> outs[i] for i < count, Ops::Lanes at a time. A short last group
 // repeats its first input in the unused lanes and discards their results.
 template <class Ops>
-inline void hash_pairs(const uint8_t* const* lefts, const uint8_t* const* rights, uint8_t* const* outs,
-                       size_t count) {
+inline void hash_pairs(const uint8_t* const* lefts, const uint8_t* const* rights, uint8_t* const* outs, size_t count) {
   constexpr size_t Lanes = Ops::Lanes;
   alignas(64) uint64_t words[8][Lanes];
   alignas(64) uint64_t digest[4][Lanes];

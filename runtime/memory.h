@@ -76,8 +76,9 @@ class Memory {
   Page* find_page_mut(Word page_index) { return const_cast<Page*>(find_page(page_index)); }
   Page& page_for_write(Word page_index) {
     CacheEntry& entry = cache_[page_index & (CacheSize - 1)];
-    Page* page = (entry.index == page_index && entry.slot && held_alone(*entry.slot)) ? entry.page
-                                                                                         : &page_for_write_slow(page_index);
+    Page* page = (entry.index == page_index && entry.slot && held_alone(*entry.slot))
+                     ? entry.page
+                     : &page_for_write_slow(page_index);
     if (!page->merkle_dirty) mark_dirty(*page);
     if (page->has_code && code_write_hook_) code_write_hook_(code_write_ctx_, *page);
     return *page;

@@ -93,7 +93,8 @@ std::vector<std::string> state_differences(State& a, State& b, const StateDiffOp
   if (a.preimage_key != b.preimage_key) d.line("preimage_key", to_hex(a.preimage_key), to_hex(b.preimage_key));
   if (a.last_hint != b.last_hint)
     d.line("last_hint", to_hex(a.last_hint.data(), a.last_hint.size()), to_hex(b.last_hint.data(), b.last_hint.size()));
-  d.field("ll_reservation_status", static_cast<Word>(a.ll_reservation_status), static_cast<Word>(b.ll_reservation_status));
+  d.field("ll_reservation_status", static_cast<Word>(a.ll_reservation_status),
+          static_cast<Word>(b.ll_reservation_status));
   d.field("ll_address", a.ll_address, b.ll_address);
   d.field("ll_owner_thread", a.ll_owner_thread, b.ll_owner_thread);
   d.field("traverse_right", a.traverse_right, b.traverse_right);

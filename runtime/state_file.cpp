@@ -239,7 +239,8 @@ class Parser {
     while (done < size) {
       const size_t n = in_.read_some(out + done, size - done);
       if (n == 0)
-        throw StateFileError(std::string("truncated state: missing ") + what + " at byte " + std::to_string(pos_ + done));
+        throw StateFileError(std::string("truncated state: missing ") + what + " at byte " +
+                             std::to_string(pos_ + done));
       done += n;
     }
     pos_ += size;
@@ -302,9 +303,9 @@ State parse_state(ByteSource& source) {
     if (index > (~Word{0} >> PageAddrBits))
       throw StateFileError("page index " + hex_word(index) + " is outside the 64-bit address space");
     if (have_previous && index <= previous)
-      throw StateFileError(index == previous ? "page index " + hex_word(index) + " is repeated"
-                                             : "page indices out of order: " + hex_word(index) + " after " +
-                                                   hex_word(previous));
+      throw StateFileError(index == previous
+                               ? "page index " + hex_word(index) + " is repeated"
+                               : "page indices out of order: " + hex_word(index) + " after " + hex_word(previous));
     have_previous = true;
     previous = index;
     Page& page = state.memory.allocate_page(index);

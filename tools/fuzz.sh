@@ -8,8 +8,11 @@
 #                                   one target, e.g. a long run:
 #                                   tools/fuzz.sh run fuzz_elf -runs=10000000
 #
-# Short runs (the CI step) use a scratch copy of each corpus; long runs grow build-fuzz/corpus/
-# and write crash inputs to build-fuzz/artifacts/. Exit status is non-zero on any crash.
+# Short runs (the CI step) use a scratch copy of each corpus and a fixed seed (FUZZ_SEED, default
+# 1), so CI replays the same mutations on every run rather than failing on whichever new input a
+# random seed happens to reach; new findings come from long runs, which grow build-fuzz/corpus/,
+# use a random seed and write crash inputs to build-fuzz/artifacts/. A crash found by a long run is
+# fixed and its input added to tests/fuzz/corpus/TARGET/. Exit status is non-zero on any crash.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
@@ -51,7 +54,7 @@ case "${1:-all}" in
       echo "== fuzz: $target for ${seconds}s"
       mkdir -p build-fuzz/artifacts
       status=0
-      build-fuzz/tests/fuzz/"$target" -max_total_time="$seconds" -rss_limit_mb=4096 -print_final_stats=1 \
+      build-fuzz/tests/fuzz/"$target" -seed="${FUZZ_SEED:-1}" -max_total_time="$seconds" -rss_limit_mb=4096 -print_final_stats=1 \
         -artifact_prefix=build-fuzz/artifacts/"$target"- "$scratch" tests/fuzz/corpus/"$target" \
         >"$scratch.log" 2>&1 || status=$?
       grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' "$scratch.log" || true

@@ -101,6 +101,18 @@ class HostileRun(unittest.TestCase):
             self.assert_nothing_written(state)
             os.remove(state)
 
+    def test_failed_log_write_is_an_error(self):
+        if not os.path.exists("/dev/full"):
+            self.skipTest("no /dev/full")
+        # The progress lines (--info-at) and the guest's output logged as lines both go to stderr.
+        state = self.load("hello")
+        for info_at in ("%1", "never"):
+            args = [a if a != "never" else info_at for a in self.run_args(state)]
+            with open("/dev/full", "w") as full:
+                r = subprocess.run(args, stdout=subprocess.PIPE, stderr=full, timeout=300)
+            self.assertEqual(r.returncode, 1, info_at)
+            self.assert_nothing_written(state)
+
     def test_failed_audit_write_leaves_no_final_state(self):
         state = self.load("hello")
         for flag in ("--debug-info", "--audit-report", "--timeline"):

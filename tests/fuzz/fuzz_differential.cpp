@@ -45,10 +45,14 @@ struct Builder {
       case Group::Load:
       case Group::Store:
       case Group::Rmw: f = (fields & (0x1Fu << 16)) | mem_fields(); break;
-      case Group::Branch: f = (fields & ~0xFFFFu) | (static_cast<uint32_t>(in.ConsumeIntegralInRange<int32_t>(-16, 16)) & 0xFFFF); break;
+      case Group::Branch:
+        f = (fields & ~0xFFFFu) | (static_cast<uint32_t>(in.ConsumeIntegralInRange<int32_t>(-16, 16)) & 0xFFFF);
+        break;
       case Group::Jump:
-        if (op == Op::j || op == Op::jal) f = static_cast<uint32_t>(code_addr() >> 2) & 0x03FF'FFFF;
-        else f = (fields & ~(0x1Fu << 21)) | (static_cast<uint32_t>(in.ConsumeIntegralInRange<int>(5, 6)) << 21);
+        if (op == Op::j || op == Op::jal)
+          f = static_cast<uint32_t>(code_addr() >> 2) & 0x03FF'FFFF;
+        else
+          f = (fields & ~(0x1Fu << 21)) | (static_cast<uint32_t>(in.ConsumeIntegralInRange<int>(5, 6)) << 21);
         break;
       default: break;
     }
@@ -71,7 +75,8 @@ Thread make_thread(Builder& b, Word id) {
       default: t.regs[r] = static_cast<Word>(static_cast<int64_t>(in.ConsumeIntegral<int32_t>())); break;
     }
   }
-  for (unsigned r = 1; r <= BaseRegs; ++r) t.regs[r] = DataBase + 64 + in.ConsumeIntegralInRange<Word>(0, PageSize - 128);
+  for (unsigned r = 1; r <= BaseRegs; ++r)
+    t.regs[r] = DataBase + 64 + in.ConsumeIntegralInRange<Word>(0, PageSize - 128);
   t.regs[5] = b.code_addr();
   t.regs[6] = b.code_addr();
   return t;

@@ -59,9 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           k[0] = static_cast<uint8_t>(i);
           received += oracle.get_preimage(k).size();
         }
-      } catch (const OracleError&) {
-        break;
-      }
+      } catch (const OracleError&) { break; }
     }
     // A pre-image is only as long as the bytes the host sent.
     if (received > half) std::abort();

@@ -30,14 +30,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (Word s = step; s < end && s - step < 64 && s >= step; ++s)
       if (m.matches(s)) std::abort();
     if (m.never() && (next || m.matches(step))) std::abort();
-  } catch (const std::invalid_argument&) {
-  }
+  } catch (const std::invalid_argument&) {}
   try {
     const std::string name = format_step_pattern(pattern, step);
     // Each verb widens by at most MaxPatternWidth + 3 ("0x" and a sign) or 20 digits + 3.
     if (name.size() > pattern.size() * (MaxPatternWidth + 24)) std::abort();
     (void)pattern_has_verb(pattern);
-  } catch (const std::invalid_argument&) {
-  }
+  } catch (const std::invalid_argument&) {}
   return 0;
 }

@@ -11,9 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<Symbol> symbols;
   try {
     symbols = read_metadata_json(std::string(reinterpret_cast<const char*>(data), size));
-  } catch (const std::exception&) {
-    return 0;
-  }
+  } catch (const std::exception&) { return 0; }
   for (Word probe : {Word{0}, Word{0x10000}, ~Word{0}}) (void)symbol_at(symbols, probe);
   std::vector<Symbol> back;
   try {

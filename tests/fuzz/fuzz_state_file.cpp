@@ -55,8 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (mode == 0) {
     try {
       check_round_trip(deserialize_state(std::vector<uint8_t>(data, data + size)));
-    } catch (const StateFileError&) {
-    }
+    } catch (const StateFileError&) {}
     return 0;
   }
   std::vector<uint8_t> file;
@@ -75,7 +74,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (std::fwrite(file.data(), 1, file.size(), out) != file.size() || std::fclose(out) != 0) std::abort();
   try {
     check_round_trip(read_state_file(scratch_path()));
-  } catch (const StateFileError&) {
-  }
+  } catch (const StateFileError&) {}
   return 0;
 }

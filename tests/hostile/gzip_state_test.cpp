@@ -60,9 +60,9 @@ TEST(GzipStateFile, ReadsSeveralMembersLikeUpstream) {
   std::vector<uint8_t> file;
   // Three members split at arbitrary points, the first holding only the version byte.
   const size_t a = 1, b = raw.size() / 2;
-  for (const auto& part : {std::vector<uint8_t>(raw.begin(), raw.begin() + a),
-                           std::vector<uint8_t>(raw.begin() + a, raw.begin() + b),
-                           std::vector<uint8_t>(raw.begin() + b, raw.end())}) {
+  for (const auto& part :
+       {std::vector<uint8_t>(raw.begin(), raw.begin() + a), std::vector<uint8_t>(raw.begin() + a, raw.begin() + b),
+        std::vector<uint8_t>(raw.begin() + b, raw.end())}) {
     const auto member = gzip_member(part);
     file.insert(file.end(), member.begin(), member.end());
   }

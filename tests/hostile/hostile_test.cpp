@@ -34,7 +34,8 @@ struct PatternCase {
 
 // Expected values printed by Go 1.26's fmt.Sprintf(pattern, uint64(step)).
 const PatternCase GoPatternCases[] = {
-    {"p-%0100d.json", 0, "p-0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000.json"},
+    {"p-%0100d.json", 0,
+     "p-0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000.json"},
     {"%d", 0, "0"},
     {"%08d", 0, "00000000"},
     {"%-8d|", 0, "0       |"},
@@ -57,7 +58,8 @@ const PatternCase GoPatternCases[] = {
     {"%5x", 0, "    0"},
     {"%#5o", 0, "    0"},
     {"%#08X", 0, "0X00000000"},
-    {"p-%0100d.json", 5, "p-0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000005.json"},
+    {"p-%0100d.json", 5,
+     "p-0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000005.json"},
     {"%d", 5, "5"},
     {"%08d", 5, "00000005"},
     {"%-8d|", 5, "5       |"},
@@ -80,7 +82,8 @@ const PatternCase GoPatternCases[] = {
     {"%5x", 5, "    5"},
     {"%#5o", 5, "   05"},
     {"%#08X", 5, "0X00000005"},
-    {"p-%0100d.json", 255, "p-0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000255.json"},
+    {"p-%0100d.json", 255,
+     "p-0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000255.json"},
     {"%d", 255, "255"},
     {"%08d", 255, "00000255"},
     {"%-8d|", 255, "255     |"},
@@ -103,7 +106,8 @@ const PatternCase GoPatternCases[] = {
     {"%5x", 255, "   ff"},
     {"%#5o", 255, " 0377"},
     {"%#08X", 255, "0X000000FF"},
-    {"p-%0100d.json", 18446744073709551615ull, "p-0000000000000000000000000000000000000000000000000000000000000000000000000000000018446744073709551615.json"},
+    {"p-%0100d.json", 18446744073709551615ull,
+     "p-0000000000000000000000000000000000000000000000000000000000000000000000000000000018446744073709551615.json"},
     {"%d", 18446744073709551615ull, "18446744073709551615"},
     {"%08d", 18446744073709551615ull, "18446744073709551615"},
     {"%-8d|", 18446744073709551615ull, "18446744073709551615|"},
@@ -176,7 +180,8 @@ struct PipeHost {
 
   explicit PipeHost(std::chrono::milliseconds timeout) {
     int hint[2], ack[2], key[2], resp[2];
-    EXPECT_EQ(::pipe2(hint, O_CLOEXEC) | ::pipe2(ack, O_CLOEXEC) | ::pipe2(key, O_CLOEXEC) | ::pipe2(resp, O_CLOEXEC), 0);
+    EXPECT_EQ(::pipe2(hint, O_CLOEXEC) | ::pipe2(ack, O_CLOEXEC) | ::pipe2(key, O_CLOEXEC) | ::pipe2(resp, O_CLOEXEC),
+              0);
     hint_in = hint[0], hint_ack_out = ack[1], key_in = key[0], preimage_out = resp[1];
     oracle = std::make_unique<HostOracle>(HostFds{hint[1], ack[0], key[1], resp[0]}, timeout, "test-host");
   }
@@ -204,9 +209,7 @@ template <typename E, typename Body>
 std::string expect_throw(Body body) {
   try {
     body();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
+  } catch (const E& e) { return e.what(); } catch (const std::exception& e) {
     ADD_FAILURE() << "wrong exception: " << e.what();
     return "";
   }
@@ -272,7 +275,8 @@ void count_usr1(int) { g_usr1_count = g_usr1_count + 1; }
 
 TEST(HostOracle, OtherSignalsDoNotRestartTheTimeout) {
   // A handler without SA_RESTART makes poll return EINTR; the wait must keep its deadline.
-  struct sigaction action{}, old{};
+  struct sigaction action {
+  }, old{};
   action.sa_handler = count_usr1;
   sigemptyset(&action.sa_mask);
   ASSERT_EQ(::sigaction(SIGUSR1, &action, &old), 0);

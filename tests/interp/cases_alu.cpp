@@ -34,7 +34,9 @@ StepCase shift_v(std::string name, Op op, Word rt, Word rs, Word result) {
           .expect_regs = {{T2, result}}};
 }
 
-StepCase special2(std::string name, Op op, Word rs, Word rt, Word result) { return r3(std::move(name), op, rs, rt, result); }
+StepCase special2(std::string name, Op op, Word rs, Word rt, Word result) {
+  return r3(std::move(name), op, rs, rt, result);
+}
 
 }  // namespace
 
@@ -51,9 +53,7 @@ std::vector<StepCase> alu_cases() {
        .program = {r_type(Op::addu, T2, T0, T1, 0x1F)},
        .regs = {{T0, 1}, {T1, 2}},
        .expect_regs = {{T2, 3}}},
-      {.name = "AdduIntoR0IsDiscarded",
-       .program = {r_type(Op::addu, R0, T0, T1)},
-       .regs = {{T0, 1}, {T1, 2}}},
+      {.name = "AdduIntoR0IsDiscarded", .program = {r_type(Op::addu, R0, T0, T1)}, .regs = {{T0, 1}, {T1, 2}}},
       // 64-bit logic.
       r3("AndIs64Bit", Op::and_, 0xF0F0'F0F0'0000'FFFFull, 0xFF00'FF00'FFFF'0000ull, 0xF000'F000'0000'0000ull),
       r3("OrIs64Bit", Op::or_, 0xF0F0'F0F0'0000'FFFFull, 0xFF00'FF00'FFFF'0000ull, 0xFFF0'FFF0'FFFF'FFFFull),

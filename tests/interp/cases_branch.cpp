@@ -6,7 +6,7 @@ namespace {
 
 constexpr Word M1 = ~Word{0};
 constexpr Word Pc = CodeBase;
-constexpr int16_t Forward = 0x10;                  // target = pc + 4 + 0x40
+constexpr int16_t Forward = 0x10;  // target = pc + 4 + 0x40
 constexpr Word ForwardTarget = Pc + 4 + 0x40;
 
 StepCase taken(std::string name, uint32_t insn, Word rs, Word rt, Word target, std::vector<Reg> links = {}) {

@@ -39,8 +39,8 @@ std::vector<StepCase> fault_cases() {
     cases.push_back(invalid("SpecialFunct" + hex2(funct) + "Raises", (T0 << 21) | (T1 << 16) | (T2 << 11) | funct));
   // SPECIAL2 functs other than mul/clz/clo/dclz/dclo: madd, maddu, msub, msubu, 0x03, sdbbp.
   for (unsigned funct : {0x00u, 0x01u, 0x03u, 0x04u, 0x05u, 0x3Fu})
-    cases.push_back(
-        invalid("Special2Funct" + hex2(funct) + "Raises", (0x1Cu << 26) | (T0 << 21) | (T1 << 16) | (T2 << 11) | funct));
+    cases.push_back(invalid("Special2Funct" + hex2(funct) + "Raises",
+                            (0x1Cu << 26) | (T0 << 21) | (T1 << 16) | (T2 << 11) | funct));
   // An unaligned pc raises before anything is fetched.
   for (unsigned misalign : {1u, 2u, 3u, 5u}) {
     cases.push_back({.name = "PcMisalignedBy" + std::to_string(misalign) + "Raises",

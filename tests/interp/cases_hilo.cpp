@@ -64,8 +64,7 @@ std::vector<StepCase> hilo_cases() {
       // multu: 0xFFFFFFFF^2 = 0xFFFFFFFE_00000001 -> HI = s32(0xFFFFFFFE) (sign-extended), LO = 1.
       muldiv("MultuSignExtendsHighHalf", Op::multu, 0xFFFF'FFFF, 0xFFFF'FFFF, 0xFFFF'FFFF'FFFF'FFFEull, 1),
       // multu: 3 * 0x80000000 = 0x1_80000000 -> HI = 1, LO = s32(0x80000000); rs upper bits ignored.
-      muldiv("MultuSignExtendsLowHalf", Op::multu, 0x0000'0001'0000'0003ull, 0x8000'0000, 1,
-             0xFFFF'FFFF'8000'0000ull),
+      muldiv("MultuSignExtendsLowHalf", Op::multu, 0x0000'0001'0000'0003ull, 0x8000'0000, 1, 0xFFFF'FFFF'8000'0000ull),
       // div truncates toward zero: -7 / 2 = -3 rem -1.
       muldiv("DivTruncatesTowardZero", Op::div, 0xFFFF'FFFF'FFFF'FFF9ull, 2, M1, 0xFFFF'FFFF'FFFF'FFFDull),
       // div uses the low 32 bits of both operands: 0x...00000007 / 0x...FFFFFFFE = 7 / -2 = -3 rem 1.
@@ -90,8 +89,7 @@ std::vector<StepCase> hilo_cases() {
       // -3 * 2 = -6: HI all ones (sign), LO = -6.
       muldiv("DmultSmallNegative", Op::dmult, 0xFFFF'FFFF'FFFF'FFFDull, 2, M1, 0xFFFF'FFFF'FFFF'FFFAull),
       // dmultu treats the same bits as unsigned: (2^64 - 3) * 2 = 2^65 - 6 -> HI = 1, LO = 2^64 - 6.
-      muldiv("DmultuTreatsNegativeAsUnsigned", Op::dmultu, 0xFFFF'FFFF'FFFF'FFFDull, 2, 1,
-             0xFFFF'FFFF'FFFF'FFFAull),
+      muldiv("DmultuTreatsNegativeAsUnsigned", Op::dmultu, 0xFFFF'FFFF'FFFF'FFFDull, 2, 1, 0xFFFF'FFFF'FFFF'FFFAull),
       // (2^64 - 1)^2 = 2^128 - 2^65 + 1 -> HI = 2^64 - 2, LO = 1.
       muldiv("DmultuMaxSquared", Op::dmultu, M1, M1, 0xFFFF'FFFF'FFFF'FFFEull, 1),
       muldiv("DdivTruncatesTowardZero", Op::ddiv, 0xFFFF'FFFF'FFFF'FFF9ull, 2, M1, 0xFFFF'FFFF'FFFF'FFFDull),

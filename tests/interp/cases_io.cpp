@@ -91,15 +91,15 @@ std::vector<StepCase> io_cases() {
   cases.push_back(expect_read(preimage_read("PreimageReadTruncatesToWordEnd", 8, DataBase + 6, 3),
                               0x8112'2334'45D6'0102ull, 2, 10));
   // offset 10, addr & 7 = 1, n = 3 -> 3 bytes 03 04 05.
-  cases.push_back(expect_read(preimage_read("PreimageReadTruncatesToCount", 10, DataBase + 1, 3),
-                              0x8103'0405'45D6'6778ull, 3, 13));
+  cases.push_back(
+      expect_read(preimage_read("PreimageReadTruncatesToCount", 10, DataBase + 1, 3), 0x8103'0405'45D6'6778ull, 3, 13));
   // offset 26: 2 bytes (13 14) remain.
   cases.push_back(expect_read(preimage_read("PreimageReadTruncatesToRemainingData", 26, DataBase, 8),
                               0x1314'2334'45D6'6778ull, 2, 28));
   // n = 0: nothing copied, but the word is still written back.
   cases.push_back(expect_read(preimage_read("PreimageReadZeroCountStillWrites", 8, DataBase, 0), DataWord, 0, 8));
-  for (const auto& [name, offset] :
-       std::initializer_list<std::pair<const char*, Word>>{{"PreimageReadAtEndRaises", 28}, {"PreimageReadPastEndRaises", 1000}}) {
+  for (const auto& [name, offset] : std::initializer_list<std::pair<const char*, Word>>{
+           {"PreimageReadAtEndRaises", 28}, {"PreimageReadPastEndRaises", 1000}}) {
     StepCase c = preimage_read(name, offset, DataBase, 8);
     c.exception = ExceptionKind::PreimageOutOfBounds;
     cases.push_back(std::move(c));
@@ -138,10 +138,10 @@ std::vector<StepCase> io_cases() {
   // A stdout/stderr/hint range that wraps the address space back into its own first page: the
   // reference reads it page by page and fails on that page (spec §8, §9), so it is an exception.
   // addr = DataBase + 8 (offset 8 in its page); count = 2^64 - 4 ends at offset 4 of that page.
-  for (const auto& [name, fd] : std::initializer_list<std::pair<const char*, Word>>{
-           {"WriteStdoutRangeWrappingIntoItsFirstPageRaises", 1},
-           {"WriteStderrRangeWrappingIntoItsFirstPageRaises", 2},
-           {"WriteHintRangeWrappingIntoItsFirstPageRaises", 4}}) {
+  for (const auto& [name, fd] :
+       std::initializer_list<std::pair<const char*, Word>>{{"WriteStdoutRangeWrappingIntoItsFirstPageRaises", 1},
+                                                           {"WriteStderrRangeWrappingIntoItsFirstPageRaises", 2},
+                                                           {"WriteHintRangeWrappingIntoItsFirstPageRaises", 4}}) {
     StepCase c = io(name, Write, fd, DataBase + 8, Word{0} - 4);
     c.exception = ExceptionKind::WrappingMemoryRange;
     cases.push_back(std::move(c));
@@ -151,8 +151,7 @@ std::vector<StepCase> io_cases() {
 
   // Hints (fd 4): appended to last_hint; every complete "BE32 len ‖ bytes" is forwarded in order.
   cases.push_back(hint_write("WriteHintCompleteIsForwarded", {0, 0, 0, 3, 'a', 'b', 'c'}, {}, {{'a', 'b', 'c'}}, {}));
-  cases.push_back(
-      hint_write("WriteHintPartialStaysBuffered", {0, 0, 0, 3, 'a'}, {}, {}, {0, 0, 0, 3, 'a'}));
+  cases.push_back(hint_write("WriteHintPartialStaysBuffered", {0, 0, 0, 3, 'a'}, {}, {}, {0, 0, 0, 3, 'a'}));
   cases.push_back(hint_write("WriteHintCompletesBufferedHintsInOrder", {'b', 'c', 0, 0, 0, 1, 'x', 0, 0},
                              {0, 0, 0, 3, 'a'}, {{'a', 'b', 'c'}, {'x'}}, {0, 0}));
   cases.push_back(hint_write("WriteHintEmptyHintIsForwarded", {0, 0, 0, 0}, {}, {{}}, {}));

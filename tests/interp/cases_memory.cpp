@@ -57,40 +57,44 @@ std::function<void(State&)> reservation(uint8_t status, Word address, Word owner
 
 std::vector<StepCase> load_cases() {
   std::vector<StepCase> cases;
-  add_all_offsets(cases, Op::lb, {0xFFFF'FFFF'FFFF'FF81ull, 0x12, 0x23, 0x34, 0x45, 0xFFFF'FFFF'FFFF'FFD6ull,
-                                  0x67, 0x78},
-                  false);
+  add_all_offsets(cases, Op::lb,
+                  {0xFFFF'FFFF'FFFF'FF81ull, 0x12, 0x23, 0x34, 0x45, 0xFFFF'FFFF'FFFF'FFD6ull, 0x67, 0x78}, false);
   add_all_offsets(cases, Op::lbu, {0x81, 0x12, 0x23, 0x34, 0x45, 0xD6, 0x67, 0x78}, false);
   // Halfword slots (aligned down to 2): 8112, 2334, 45D6, 6778.
-  add_all_offsets(cases, Op::lh, {0xFFFF'FFFF'FFFF'8112ull, 0xFFFF'FFFF'FFFF'8112ull, 0x2334, 0x2334, 0x45D6, 0x45D6,
-                                  0x6778, 0x6778},
+  add_all_offsets(cases, Op::lh,
+                  {0xFFFF'FFFF'FFFF'8112ull, 0xFFFF'FFFF'FFFF'8112ull, 0x2334, 0x2334, 0x45D6, 0x45D6, 0x6778, 0x6778},
                   false);
   add_all_offsets(cases, Op::lhu, {0x8112, 0x8112, 0x2334, 0x2334, 0x45D6, 0x45D6, 0x6778, 0x6778}, false);
-  add_all_offsets(cases, Op::lw, {0xFFFF'FFFF'8112'2334ull, 0xFFFF'FFFF'8112'2334ull, 0xFFFF'FFFF'8112'2334ull,
-                                  0xFFFF'FFFF'8112'2334ull, 0x45D6'6778, 0x45D6'6778, 0x45D6'6778, 0x45D6'6778},
+  add_all_offsets(cases, Op::lw,
+                  {0xFFFF'FFFF'8112'2334ull, 0xFFFF'FFFF'8112'2334ull, 0xFFFF'FFFF'8112'2334ull,
+                   0xFFFF'FFFF'8112'2334ull, 0x45D6'6778, 0x45D6'6778, 0x45D6'6778, 0x45D6'6778},
                   false);
-  add_all_offsets(cases, Op::lwu, {0x8112'2334, 0x8112'2334, 0x8112'2334, 0x8112'2334, 0x45D6'6778, 0x45D6'6778,
-                                   0x45D6'6778, 0x45D6'6778},
-                  false);
+  add_all_offsets(
+      cases, Op::lwu,
+      {0x8112'2334, 0x8112'2334, 0x8112'2334, 0x8112'2334, 0x45D6'6778, 0x45D6'6778, 0x45D6'6778, 0x45D6'6778}, false);
   add_all_offsets(cases, Op::ld, {DataWord, DataWord, DataWord, DataWord, DataWord, DataWord, DataWord, DataWord},
                   false);
-  add_all_offsets(cases, Op::lwl, {0xFFFF'FFFF'8112'2334ull, 0x1223'3488, 0x2334'7788, 0x3466'7788, 0x45D6'6778,
-                                   0xFFFF'FFFF'D667'7888ull, 0x6778'7788, 0x7866'7788},
+  add_all_offsets(cases, Op::lwl,
+                  {0xFFFF'FFFF'8112'2334ull, 0x1223'3488, 0x2334'7788, 0x3466'7788, 0x45D6'6778,
+                   0xFFFF'FFFF'D667'7888ull, 0x6778'7788, 0x7866'7788},
                   false);
   // lwr keeps rt's upper half (0x11223344) except at a = 3, where the word is sign-extended.
-  add_all_offsets(cases, Op::lwr, {0x1122'3344'5566'7781ull, 0x1122'3344'5566'8112ull, 0x1122'3344'5581'1223ull,
-                                   0xFFFF'FFFF'8112'2334ull, 0x1122'3344'5566'7745ull, 0x1122'3344'5566'45D6ull,
-                                   0x1122'3344'5545'D667ull, 0x0000'0000'45D6'6778ull},
-                  false);
-  add_all_offsets(cases, Op::ldl, {0x8112'2334'45D6'6778ull, 0x1223'3445'D667'7888ull, 0x2334'45D6'6778'7788ull,
-                                   0x3445'D667'7866'7788ull, 0x45D6'6778'5566'7788ull, 0xD667'7844'5566'7788ull,
-                                   0x6778'3344'5566'7788ull, 0x7822'3344'5566'7788ull},
-                  false);
+  add_all_offsets(
+      cases, Op::lwr,
+      {0x1122'3344'5566'7781ull, 0x1122'3344'5566'8112ull, 0x1122'3344'5581'1223ull, 0xFFFF'FFFF'8112'2334ull,
+       0x1122'3344'5566'7745ull, 0x1122'3344'5566'45D6ull, 0x1122'3344'5545'D667ull, 0x0000'0000'45D6'6778ull},
+      false);
+  add_all_offsets(
+      cases, Op::ldl,
+      {0x8112'2334'45D6'6778ull, 0x1223'3445'D667'7888ull, 0x2334'45D6'6778'7788ull, 0x3445'D667'7866'7788ull,
+       0x45D6'6778'5566'7788ull, 0xD667'7844'5566'7788ull, 0x6778'3344'5566'7788ull, 0x7822'3344'5566'7788ull},
+      false);
   // ldr at k = 7: s = 0, the rt mask is 0 (a shift by 64 gives 0), so the result is the word.
-  add_all_offsets(cases, Op::ldr, {0x1122'3344'5566'7781ull, 0x1122'3344'5566'8112ull, 0x1122'3344'5581'1223ull,
-                                   0x1122'3344'8112'2334ull, 0x1122'3381'1223'3445ull, 0x1122'8112'2334'45D6ull,
-                                   0x1181'1223'3445'D667ull, 0x8112'2334'45D6'6778ull},
-                  false);
+  add_all_offsets(
+      cases, Op::ldr,
+      {0x1122'3344'5566'7781ull, 0x1122'3344'5566'8112ull, 0x1122'3344'5581'1223ull, 0x1122'3344'8112'2334ull,
+       0x1122'3381'1223'3445ull, 0x1122'8112'2334'45D6ull, 0x1181'1223'3445'D667ull, 0x8112'2334'45D6'6778ull},
+      false);
   cases.push_back({.name = "LwIntoR0IsDiscarded",
                    .program = {mem_op(Op::lw, R0, T0, 0)},
                    .regs = {{T0, DataBase}},
@@ -109,35 +113,42 @@ std::vector<StepCase> load_cases() {
 
 std::vector<StepCase> store_cases() {
   std::vector<StepCase> cases;
-  add_all_offsets(cases, Op::sb, {0x8812'2334'45D6'6778ull, 0x8188'2334'45D6'6778ull, 0x8112'8834'45D6'6778ull,
-                                  0x8112'2388'45D6'6778ull, 0x8112'2334'88D6'6778ull, 0x8112'2334'4588'6778ull,
-                                  0x8112'2334'45D6'8878ull, 0x8112'2334'45D6'6788ull},
-                  true);
-  add_all_offsets(cases, Op::sh, {0x7788'2334'45D6'6778ull, 0x7788'2334'45D6'6778ull, 0x8112'7788'45D6'6778ull,
-                                  0x8112'7788'45D6'6778ull, 0x8112'2334'7788'6778ull, 0x8112'2334'7788'6778ull,
-                                  0x8112'2334'45D6'7788ull, 0x8112'2334'45D6'7788ull},
-                  true);
-  add_all_offsets(cases, Op::sw, {0x5566'7788'45D6'6778ull, 0x5566'7788'45D6'6778ull, 0x5566'7788'45D6'6778ull,
-                                  0x5566'7788'45D6'6778ull, 0x8112'2334'5566'7788ull, 0x8112'2334'5566'7788ull,
-                                  0x8112'2334'5566'7788ull, 0x8112'2334'5566'7788ull},
-                  true);
+  add_all_offsets(
+      cases, Op::sb,
+      {0x8812'2334'45D6'6778ull, 0x8188'2334'45D6'6778ull, 0x8112'8834'45D6'6778ull, 0x8112'2388'45D6'6778ull,
+       0x8112'2334'88D6'6778ull, 0x8112'2334'4588'6778ull, 0x8112'2334'45D6'8878ull, 0x8112'2334'45D6'6788ull},
+      true);
+  add_all_offsets(
+      cases, Op::sh,
+      {0x7788'2334'45D6'6778ull, 0x7788'2334'45D6'6778ull, 0x8112'7788'45D6'6778ull, 0x8112'7788'45D6'6778ull,
+       0x8112'2334'7788'6778ull, 0x8112'2334'7788'6778ull, 0x8112'2334'45D6'7788ull, 0x8112'2334'45D6'7788ull},
+      true);
+  add_all_offsets(
+      cases, Op::sw,
+      {0x5566'7788'45D6'6778ull, 0x5566'7788'45D6'6778ull, 0x5566'7788'45D6'6778ull, 0x5566'7788'45D6'6778ull,
+       0x8112'2334'5566'7788ull, 0x8112'2334'5566'7788ull, 0x8112'2334'5566'7788ull, 0x8112'2334'5566'7788ull},
+      true);
   add_all_offsets(cases, Op::sd, {RtWord, RtWord, RtWord, RtWord, RtWord, RtWord, RtWord, RtWord}, true);
-  add_all_offsets(cases, Op::swl, {0x5566'7788'45D6'6778ull, 0x8155'6677'45D6'6778ull, 0x8112'5566'45D6'6778ull,
-                                   0x8112'2355'45D6'6778ull, 0x8112'2334'5566'7788ull, 0x8112'2334'4555'6677ull,
-                                   0x8112'2334'45D6'5566ull, 0x8112'2334'45D6'6755ull},
-                  true);
-  add_all_offsets(cases, Op::swr, {0x8812'2334'45D6'6778ull, 0x7788'2334'45D6'6778ull, 0x6677'8834'45D6'6778ull,
-                                   0x5566'7788'45D6'6778ull, 0x8112'2334'88D6'6778ull, 0x8112'2334'7788'6778ull,
-                                   0x8112'2334'6677'8878ull, 0x8112'2334'5566'7788ull},
-                  true);
-  add_all_offsets(cases, Op::sdl, {0x1122'3344'5566'7788ull, 0x8111'2233'4455'6677ull, 0x8112'1122'3344'5566ull,
-                                   0x8112'2311'2233'4455ull, 0x8112'2334'1122'3344ull, 0x8112'2334'4511'2233ull,
-                                   0x8112'2334'45D6'1122ull, 0x8112'2334'45D6'6711ull},
-                  true);
-  add_all_offsets(cases, Op::sdr, {0x8812'2334'45D6'6778ull, 0x7788'2334'45D6'6778ull, 0x6677'8834'45D6'6778ull,
-                                   0x5566'7788'45D6'6778ull, 0x4455'6677'88D6'6778ull, 0x3344'5566'7788'6778ull,
-                                   0x2233'4455'6677'8878ull, 0x1122'3344'5566'7788ull},
-                  true);
+  add_all_offsets(
+      cases, Op::swl,
+      {0x5566'7788'45D6'6778ull, 0x8155'6677'45D6'6778ull, 0x8112'5566'45D6'6778ull, 0x8112'2355'45D6'6778ull,
+       0x8112'2334'5566'7788ull, 0x8112'2334'4555'6677ull, 0x8112'2334'45D6'5566ull, 0x8112'2334'45D6'6755ull},
+      true);
+  add_all_offsets(
+      cases, Op::swr,
+      {0x8812'2334'45D6'6778ull, 0x7788'2334'45D6'6778ull, 0x6677'8834'45D6'6778ull, 0x5566'7788'45D6'6778ull,
+       0x8112'2334'88D6'6778ull, 0x8112'2334'7788'6778ull, 0x8112'2334'6677'8878ull, 0x8112'2334'5566'7788ull},
+      true);
+  add_all_offsets(
+      cases, Op::sdl,
+      {0x1122'3344'5566'7788ull, 0x8111'2233'4455'6677ull, 0x8112'1122'3344'5566ull, 0x8112'2311'2233'4455ull,
+       0x8112'2334'1122'3344ull, 0x8112'2334'4511'2233ull, 0x8112'2334'45D6'1122ull, 0x8112'2334'45D6'6711ull},
+      true);
+  add_all_offsets(
+      cases, Op::sdr,
+      {0x8812'2334'45D6'6778ull, 0x7788'2334'45D6'6778ull, 0x6677'8834'45D6'6778ull, 0x5566'7788'45D6'6778ull,
+       0x4455'6677'88D6'6778ull, 0x3344'5566'7788'6778ull, 0x2233'4455'6677'8878ull, 0x1122'3344'5566'7788ull},
+      true);
   cases.push_back({.name = "SdOfUnchangedValueStillWrites",
                    .program = {mem_op(Op::sd, T1, T0, 0)},
                    .regs = {{T0, DataBase}, {T1, DataWord}},

@@ -15,14 +15,17 @@ struct NamedNumber {
   Word number;
 };
 constexpr NamedNumber NoopSyscalls[] = {
-    {"Munmap", 5011},       {"Mprotect", 5010},     {"SchedGetaffinity", 5196}, {"Madvise", 5027},
-    {"RtSigprocmask", 5014}, {"Sigaltstack", 5129},  {"RtSigaction", 5013},      {"Prlimit64", 5297},
-    {"Close", 5003},        {"Pread64", 5016},      {"Stat", 5004},             {"Fstat", 5005},
-    {"Tgkill", 5225},       {"Lseek", 5008},        {"TimerCreate", 5216},      {"TimerDelete", 5220},
-    {"Openat", 5247},       {"Readlink", 5087},     {"Readlinkat", 5257},       {"Ioctl", 5015},
-    {"EpollCreate1", 5285}, {"Pipe2", 5287},        {"EpollCtl", 5208},         {"EpollPwait", 5272},
-    {"Uname", 5061},        {"Getuid", 5100},       {"Getgid", 5102},           {"Mincore", 5026},
-    {"Getrlimit", 5095},    {"Setitimer", 5036},    {"TimerSettime", 5217},     {"Prctl", 5153},
+    {"Munmap", 5011},       {"Mprotect", 5010},      {"SchedGetaffinity", 5196},
+    {"Madvise", 5027},      {"RtSigprocmask", 5014}, {"Sigaltstack", 5129},
+    {"RtSigaction", 5013},  {"Prlimit64", 5297},     {"Close", 5003},
+    {"Pread64", 5016},      {"Stat", 5004},          {"Fstat", 5005},
+    {"Tgkill", 5225},       {"Lseek", 5008},         {"TimerCreate", 5216},
+    {"TimerDelete", 5220},  {"Openat", 5247},        {"Readlink", 5087},
+    {"Readlinkat", 5257},   {"Ioctl", 5015},         {"EpollCreate1", 5285},
+    {"Pipe2", 5287},        {"EpollCtl", 5208},      {"EpollPwait", 5272},
+    {"Uname", 5061},        {"Getuid", 5100},        {"Getgid", 5102},
+    {"Mincore", 5026},      {"Getrlimit", 5095},     {"Setitimer", 5036},
+    {"TimerSettime", 5217}, {"Prctl", 5153},
 };
 
 StepCase preempting(std::string name, Word number, Word a0 = 0, Word a1 = 0, Word a2 = 0) {
@@ -56,8 +59,8 @@ std::vector<StepCase> syscall_cases() {
   std::vector<StepCase> cases;
 
   for (const NamedNumber& noop : NoopSyscalls)
-    cases.push_back(returns(syscall_case(std::string("Noop") + noop.name + "ReturnsZero", noop.number, 0x11, 0x22, 0x33),
-                            sys_ok(0)));
+    cases.push_back(returns(
+        syscall_case(std::string("Noop") + noop.name + "ReturnsZero", noop.number, 0x11, 0x22, 0x33), sys_ok(0)));
 
   // Unknown numbers raise (spec §7.4); the number is compared on all 64 bits.
   for (const auto& [name, number] : std::initializer_list<NamedNumber>{
@@ -90,11 +93,11 @@ std::vector<StepCase> syscall_cases() {
   }());
   cases.push_back(returns(syscall_case("MmapZeroLengthReturnsHeap", 5009, 0, 0), sys_ok(BaseHeap)));
   // 0xFFFF_FFFF_FFFF_F001 + 0xFFF wraps to 0 < a1.
-  cases.push_back(returns(syscall_case("MmapRoundingOverflowIsEinval", 5009, 0, 0xFFFF'FFFF'FFFF'F001ull),
-                          sys_err(Einval)));
+  cases.push_back(
+      returns(syscall_case("MmapRoundingOverflowIsEinval", 5009, 0, 0xFFFF'FFFF'FFFF'F001ull), sys_err(Einval)));
   // heap + 0xFFFF_F000_0000_0000 = 0x1_0000_0000_0000_5000 wraps to 0x5000 < heap.
-  cases.push_back(returns(syscall_case("MmapHeapOverflowIsEinval", 5009, 0, 0xFFFF'F000'0000'0000ull),
-                          sys_err(Einval)));
+  cases.push_back(
+      returns(syscall_case("MmapHeapOverflowIsEinval", 5009, 0, 0xFFFF'F000'0000'0000ull), sys_err(Einval)));
   cases.push_back([] {
     StepCase c = returns(syscall_case("MmapBeyondHeapEndIsEinval", 5009, 0, 0x2000), sys_err(Einval));
     c.setup = heap_is(0x5FFF'FFFF'F000ull);
@@ -238,8 +241,8 @@ std::vector<StepCase> syscall_cases() {
     c.expect = expect_active_moved_to_other_stack;
     return c;
   }());
-  cases.push_back(returns(futex("FutexWaitWithMismatchedValueReturnsEagain", DataBase + 6, 128, 0x45D6'6779),
-                          sys_err(Eagain)));
+  cases.push_back(
+      returns(futex("FutexWaitWithMismatchedValueReturnsEagain", DataBase + 6, 128, 0x45D6'6779), sys_err(Eagain)));
   cases.push_back([&] {
     // a0 = DataBase + 3 -> eff = DataBase, value 0x81122334.
     StepCase c = futex("FutexWaitAlignsAddressDownTo4", DataBase + 3, 128, 0x8112'2334);
@@ -247,8 +250,8 @@ std::vector<StepCase> syscall_cases() {
     c.expect = expect_active_moved_to_other_stack;
     return c;
   }());
-  cases.push_back(returns(futex("FutexWaitAlignedDownComparesLowerSlotOnly", DataBase + 3, 128, 0x45D6'6778),
-                          sys_err(Eagain)));
+  cases.push_back(
+      returns(futex("FutexWaitAlignedDownComparesLowerSlotOnly", DataBase + 3, 128, 0x45D6'6778), sys_err(Eagain)));
   cases.push_back([&] {
     StepCase c = futex("FutexWaitMatchOnLastThreadFlipsTraversal", DataBase + 4, 128, 0x45D6'6778);
     c.setup = only_active_thread;
@@ -269,8 +272,8 @@ std::vector<StepCase> syscall_cases() {
   }());
   cases.push_back(returns(futex("FutexNonPrivateWaitIsEinval", DataBase, 0, 0), sys_err(Einval)));
   cases.push_back(returns(futex("FutexNonPrivateWakeIsEinval", DataBase, 1, 0), sys_err(Einval)));
-  cases.push_back(returns(futex("FutexOpComparedOn64Bits", DataBase, 0x1'0000'0000ull + 128, 0x8112'2334),
-                          sys_err(Einval)));
+  cases.push_back(
+      returns(futex("FutexOpComparedOn64Bits", DataBase, 0x1'0000'0000ull + 128, 0x8112'2334), sys_err(Einval)));
 
   cases.push_back(preempting("SchedYieldPreempts", 5023, 1, 2, 3));
   cases.push_back(preempting("NanosleepPreempts", 5034, DataBase, 0));

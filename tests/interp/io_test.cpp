@@ -8,7 +8,9 @@ namespace {
 constexpr Word KeyAddr = DataBase + 0x100;
 
 Hash32 key() { return hash_from_bytes({0x02, 0x11}, 0x77); }
-std::vector<uint8_t> data() { return {'p', 'r', 'e', 'i', 'm', 'a', 'g', 'e', '-', 'd', 'a', 't', 'a', '!', '!', '!', 0xFF, 0x01, 0x02, 0x03}; }
+std::vector<uint8_t> data() {
+  return {'p', 'r', 'e', 'i', 'm', 'a', 'g', 'e', '-', 'd', 'a', 't', 'a', '!', '!', '!', 0xFF, 0x01, 0x02, 0x03};
+}
 
 // One thread whose code is a run of syscall instructions; each call sets the registers.
 struct Guest {

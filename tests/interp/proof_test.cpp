@@ -130,9 +130,7 @@ TEST_P(StepProof, ProvesTheStepAgainstThePreState) {
       break;
     }
   }
-  if (pc.access != Access::Clock) {
-    EXPECT_EQ(clock_proof, zeros);
-  }
+  if (pc.access != Access::Clock) { EXPECT_EQ(clock_proof, zeros); }
 
   // Oracle fields only for fd-5 reads.
   EXPECT_EQ(witness.read_preimage, pc.reads_preimage);
@@ -161,8 +159,9 @@ TEST(StepProofStaleSlots, RepeatEarlierProofsAsUpstreamDoes) {
   thread.regs[V0] = 5222;
   thread.regs[A0] = 1;
   thread.regs[A1] = DataBase + 0x100;
-  const uint32_t program[] = {mem_op(Op::lw, T1, T0, 0),   r_type(Op::addu, T2, T0, T1), SyscallInsn,
-                              r_type(Op::addu, T2, T0, T0), mem_op(Op::sd, T1, T0, 0x200), r_type(Op::addu, T2, T0, T0)};
+  const uint32_t program[] = {
+      mem_op(Op::lw, T1, T0, 0),    r_type(Op::addu, T2, T0, T1),  SyscallInsn,
+      r_type(Op::addu, T2, T0, T0), mem_op(Op::sd, T1, T0, 0x200), r_type(Op::addu, T2, T0, T0)};
   for (size_t i = 0; i < 6; i += 2)
     state.memory.write_word(CodeBase + 4 * i, (Word{program[i]} << 32) | program[i + 1]);
   state.memory.write_word(DataBase, DataWord);

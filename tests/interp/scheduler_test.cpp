@@ -37,8 +37,7 @@ TEST_P(Scheduler, ForcedPreemptionTraversesLeftThenRightInStackOrder) {
   State state = threads_on_left(4);
   auto executor = make_executor(GetParam(), state);
   const Word expected_active[] = {3, 2, 1, 0, 0, 1, 2, 3, 3, 2, 1, 0, 0};
-  const bool expected_right_after[] = {false, false, false, true, true, true, true, false,
-                                       false, false, false, true};
+  const bool expected_right_after[] = {false, false, false, true, true, true, true, false, false, false, false, true};
   for (size_t i = 0; i < 12; ++i) {
     SCOPED_TRACE("preemption " + std::to_string(i + 1));
     ASSERT_EQ(state.current_thread().thread_id, expected_active[i]);

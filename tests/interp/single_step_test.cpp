@@ -14,8 +14,8 @@ class SingleStep : public ::testing::TestWithParam<std::tuple<EngineKind, StepCa
 
 TEST_P(SingleStep, MatchesExpectedPostState) { run_step_case(std::get<0>(GetParam()), std::get<1>(GetParam())); }
 
-#define CANNONBALL_STEP_SUITE(group, cases)                                                                   \
-  INSTANTIATE_TEST_SUITE_P(group, SingleStep,                                                                 \
+#define CANNONBALL_STEP_SUITE(group, cases)                                                                    \
+  INSTANTIATE_TEST_SUITE_P(group, SingleStep,                                                                  \
                            ::testing::Combine(all_engines(), ::testing::ValuesIn(with_ll_modifiers(cases()))), \
                            case_param_name)
 
@@ -50,10 +50,9 @@ TEST(StepCaseTables, EverySyscallHasACase) {
       if (reg.index == V0) covered.insert(reg.value);
   }
   // Spec §7.2 (implemented) and §7.3 (noops).
-  const Word implemented[] = {sys::Read,  sys::Write,     sys::Open,   sys::Mmap,       sys::Brk,
-                              sys::Clone, sys::Exit,      sys::Fcntl,  sys::SchedYield, sys::Nanosleep,
-                              sys::GetTid, sys::GetPid,   sys::Futex,  sys::ExitGroup,  sys::ClockGetTime,
-                              sys::GetRandom, sys::EventFd2};
+  const Word implemented[] = {sys::Read,  sys::Write,     sys::Open,         sys::Mmap,      sys::Brk,     sys::Clone,
+                              sys::Exit,  sys::Fcntl,     sys::SchedYield,   sys::Nanosleep, sys::GetTid,  sys::GetPid,
+                              sys::Futex, sys::ExitGroup, sys::ClockGetTime, sys::GetRandom, sys::EventFd2};
   for (Word number : implemented) EXPECT_TRUE(covered.count(number)) << "no case for syscall " << number;
   for (Word number : sys::NoopSyscalls) EXPECT_TRUE(covered.count(number)) << "no case for noop syscall " << number;
   // The spec's noop list has 32 entries (31 + prctl).
@@ -70,10 +69,10 @@ TEST(StepCaseTables, CaseNamesAreUnique) {
 class UnsupportedSyscalls : public ::testing::TestWithParam<EngineKind> {};
 
 TEST_P(UnsupportedSyscalls, EveryOtherNumberIn5000To5399Raises) {
-  const std::set<Word> supported = {5000, 5001, 5002, 5009, 5012, 5055, 5058, 5070, 5023, 5034, 5178, 5038,
-                                    5194, 5205, 5222, 5313, 5284, 5011, 5010, 5196, 5027, 5014, 5129, 5013,
-                                    5297, 5003, 5016, 5004, 5005, 5225, 5008, 5216, 5220, 5247, 5087, 5257,
-                                    5015, 5285, 5287, 5208, 5272, 5061, 5100, 5102, 5026, 5095, 5036, 5217, 5153};
+  const std::set<Word> supported = {5000, 5001, 5002, 5009, 5012, 5055, 5058, 5070, 5023, 5034, 5178, 5038, 5194,
+                                    5205, 5222, 5313, 5284, 5011, 5010, 5196, 5027, 5014, 5129, 5013, 5297, 5003,
+                                    5016, 5004, 5005, 5225, 5008, 5216, 5220, 5247, 5087, 5257, 5015, 5285, 5287,
+                                    5208, 5272, 5061, 5100, 5102, 5026, 5095, 5036, 5217, 5153};
   int raised = 0;
   for (Word number = 5000; number < 5400; ++number) {
     if (supported.count(number)) continue;

@@ -151,7 +151,8 @@ State make_expected_state(const StepCase& step_case, const State& pre);
 
 // How step cases compare states (runtime/state_diff.h): a hand-built expected state may lack
 // pages the step filled with zeros, so only contents and roots are compared.
-inline constexpr StateDiffOptions ExpectedVsActual{.a_name = "expected", .b_name = "actual", .compare_page_sets = false};
+inline constexpr StateDiffOptions ExpectedVsActual{
+    .a_name = "expected", .b_name = "actual", .compare_page_sets = false};
 
 // Runs one case on one engine and reports every mismatch as a gtest failure.
 void run_step_case(EngineKind engine, const StepCase& step_case);

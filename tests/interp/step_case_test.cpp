@@ -8,10 +8,8 @@ namespace cannonball::test {
 namespace {
 
 StepCase addu_case() {
-  return {.name = "Addu",
-          .program = {r_type(Op::addu, T2, T0, T1)},
-          .regs = {{T0, 1}, {T1, 2}},
-          .expect_regs = {{T2, 3}}};
+  return {
+      .name = "Addu", .program = {r_type(Op::addu, T2, T0, T1)}, .regs = {{T0, 1}, {T1, 2}}, .expect_regs = {{T2, 3}}};
 }
 
 StepCase wrong_register() {
@@ -89,10 +87,10 @@ TEST(LLModifier, AddsClearingAndSurvivingVariantsForEveryWrittenWord) {
   const auto cases = with_ll_modifiers({store, clock, load});
   std::vector<std::string> names;
   for (const StepCase& c : cases) names.push_back(c.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"Store", "Store_ClearsLLReservation", "Store_KeepsLLReservationOnOtherWord",
-                                             "Clock", "Clock_ClearsLLReservationOnWord0",
-                                             "Clock_ClearsLLReservationOnWord1", "Clock_KeepsLLReservationOnOtherWord",
-                                             "Load"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"Store", "Store_ClearsLLReservation", "Store_KeepsLLReservationOnOtherWord",
+                                      "Clock", "Clock_ClearsLLReservationOnWord0", "Clock_ClearsLLReservationOnWord1",
+                                      "Clock_KeepsLLReservationOnOtherWord", "Load"}));
   // The clearing variant reserves an unaligned address inside the written word for another thread.
   State pre = make_pre_state(cases[1]);
   EXPECT_EQ(pre.ll_reservation_status, 1);

@@ -84,13 +84,13 @@ TEST(JitCopyOnWrite, InterpretedStoreThatClonesASharedPageRefreshesTheTlb) {
   const Word data = Code + 4 * PageSize;
   constexpr uint32_t OldValue = 0x1111'1111, NewValue = 0x2222'2222;
   put(data, {OldValue});
-  put(Code, {i_type(Op::lw, 1, 5, 0),                     // loop: lw $5, 0($1)
+  put(Code, {i_type(Op::lw, 1, 5, 0),                                 // loop: lw $5, 0($1)
              encode(Op::addu, (7u << 21) | (5u << 16) | (7u << 11)),  //  addu $7, $7, $5
-             i_type(Op::addiu, 9, 9, 0xFFFF),             //       addiu $9, $9, -1
-             i_type(Op::bne, 9, 0, 0xFFFC),               //       bne $9, $0, loop
-             0,                                           //       nop
-             i_type(Op::sw, 1, 6, 0),                     //       sw $6, 0($1)  (entered once)
-             encode(Op::j, static_cast<uint32_t>(Code >> 2)),  //       j loop
+             i_type(Op::addiu, 9, 9, 0xFFFF),                         //       addiu $9, $9, -1
+             i_type(Op::bne, 9, 0, 0xFFFC),                           //       bne $9, $0, loop
+             0,                                                       //       nop
+             i_type(Op::sw, 1, 6, 0),                                 //       sw $6, 0($1)  (entered once)
+             encode(Op::j, static_cast<uint32_t>(Code >> 2)),         //       j loop
              0});
   Thread thread;
   thread.pc = Code;

@@ -17,10 +17,10 @@ namespace {
 constexpr Word Code = 0x10000;
 constexpr Word Data = 0x40000;
 
-uint32_t i_type(Op op, unsigned rs, unsigned rt, uint16_t imm) {
-  return encode(op, (rs << 21) | (rt << 16) | imm);
+uint32_t i_type(Op op, unsigned rs, unsigned rt, uint16_t imm) { return encode(op, (rs << 21) | (rt << 16) | imm); }
+uint32_t r_type(Op op, unsigned rs, unsigned rt, unsigned rd) {
+  return encode(op, (rs << 21) | (rt << 16) | (rd << 11));
 }
-uint32_t r_type(Op op, unsigned rs, unsigned rt, unsigned rd) { return encode(op, (rs << 21) | (rt << 16) | (rd << 11)); }
 constexpr uint32_t Nop = 0;
 const uint32_t LoopForever = i_type(Op::beq, 0, 0, 0xFFFF);  // beq $0,$0,-1 (with a nop slot)
 
@@ -112,8 +112,8 @@ TEST(JitEngine, JitStoreClearsTheReservationOnItsWord) {
 }
 
 TEST(JitEngine, DivisionByZeroInsideABlockRaisesAtTheExactStep) {
-  State state = make_state({i_type(Op::addiu, 0, 4, 9), i_type(Op::addiu, 4, 4, 1), r_type(Op::ddivu, 4, 5, 0),
-                            LoopForever, Nop});
+  State state = make_state(
+      {i_type(Op::addiu, 0, 4, 9), i_type(Op::addiu, 4, 4, 1), r_type(Op::ddivu, 4, 5, 0), LoopForever, Nop});
   EXPECT_EQ(run_both(state, 10), "");
   State a = state;
   Vm vm(a);
@@ -158,12 +158,11 @@ TEST(JitEngine, ClearingTheCodeCacheBetweenRunsKeepsResultsExact) {
   EXPECT_GT(engine.stats().code_flushes, 1u);
 }
 
-
 // W^X: after translating and running code (and linking blocks), no mapping of the process is
 // writable and executable at once (/proc/self/maps permission column, e.g. "rwxp").
 TEST(JitEngine, NoMappingIsWritableAndExecutable) {
-  const std::vector<uint32_t> program = {i_type(Op::addiu, 1, 1, 1), i_type(Op::sw, 0, 1, 0x0100),
-                                         i_type(Op::bne, 1, 0, 0xFFFD), Nop, LoopForever, Nop};
+  const std::vector<uint32_t> program = {
+      i_type(Op::addiu, 1, 1, 1), i_type(Op::sw, 0, 1, 0x0100), i_type(Op::bne, 1, 0, 0xFFFD), Nop, LoopForever, Nop};
   State state = make_state(program);
   Vm vm(state);
   jit::JitEngine engine(vm);
@@ -182,12 +181,11 @@ TEST(JitEngine, NoMappingIsWritableAndExecutable) {
   EXPECT_GT(executable, 0);
 }
 
-
 // Tiering: a loop runs in the interpreter until its head has been entered DefaultTranslateThreshold
 // times, then in generated code; the state stays exact at every budget on the way.
 TEST(JitEngine, ColdCodeRunsInTheInterpreterUntilItIsHot) {
-  const std::vector<uint32_t> program = {i_type(Op::addiu, 1, 1, 1), i_type(Op::sw, 0, 1, 0x0100),
-                                         i_type(Op::bne, 1, 0, 0xFFFD), Nop, LoopForever, Nop};
+  const std::vector<uint32_t> program = {
+      i_type(Op::addiu, 1, 1, 1), i_type(Op::sw, 0, 1, 0x0100), i_type(Op::bne, 1, 0, 0xFFFD), Nop, LoopForever, Nop};
   EXPECT_EQ(run_both(make_state(program), 5000, 7), "");
   State state = make_state(program);
   Vm vm(state);

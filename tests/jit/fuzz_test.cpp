@@ -208,8 +208,7 @@ std::string run_case(Word seed, FuzzTotals& totals) {
     const RunResult a = engine.advance(budget);
     const RunResult b = interp_vm.run(budget);
     const std::string where = "advance(" + std::to_string(budget) + ") from step " + std::to_string(before) + ": ";
-    if (a.steps != b.steps)
-      return where + "steps " + std::to_string(a.steps) + " vs " + std::to_string(b.steps);
+    if (a.steps != b.steps) return where + "steps " + std::to_string(a.steps) + " vs " + std::to_string(b.steps);
     if (a.exception.has_value() != b.exception.has_value()) return where + "exception presence differs";
     if (a.exception && (a.exception->kind != b.exception->kind || a.exception->step != b.exception->step ||
                         a.exception->pc != b.exception->pc))
@@ -243,13 +242,14 @@ TEST(JitFuzz, RandomProgramsMatchInterpreter) {
     ASSERT_EQ(failure, "") << "fuzz case seed " << seed << " (rerun with CANNONBALL_JIT_FUZZ_SEED=" << seed
                            << " CANNONBALL_JIT_FUZZ_CASES=1)";
   }
-  std::printf("[ fuzz ] %llu cases, %llu steps (%llu by JIT), %llu ended in an exception, %llu blocks invalidated, "
-              "%llu observed cases with %llu hook calls, %llu code-cache clears\n",
-              static_cast<unsigned long long>(cases), static_cast<unsigned long long>(totals.steps),
-              static_cast<unsigned long long>(totals.jit_steps), static_cast<unsigned long long>(totals.exceptions),
-              static_cast<unsigned long long>(totals.invalidated_blocks),
-              static_cast<unsigned long long>(totals.observed_cases), static_cast<unsigned long long>(totals.hook_calls),
-              static_cast<unsigned long long>(totals.code_clears));
+  std::printf(
+      "[ fuzz ] %llu cases, %llu steps (%llu by JIT), %llu ended in an exception, %llu blocks invalidated, "
+      "%llu observed cases with %llu hook calls, %llu code-cache clears\n",
+      static_cast<unsigned long long>(cases), static_cast<unsigned long long>(totals.steps),
+      static_cast<unsigned long long>(totals.jit_steps), static_cast<unsigned long long>(totals.exceptions),
+      static_cast<unsigned long long>(totals.invalidated_blocks),
+      static_cast<unsigned long long>(totals.observed_cases), static_cast<unsigned long long>(totals.hook_calls),
+      static_cast<unsigned long long>(totals.code_clears));
   EXPECT_GT(totals.jit_steps, totals.steps / 4);
   if (cases >= 100) {
     EXPECT_GT(totals.hook_calls, 0u);

@@ -24,8 +24,8 @@ struct LockstepCase {
 void PrintTo(const LockstepCase& c, std::ostream* out) { *out << c.dir << "/" << c.name; }
 
 std::string case_path(const LockstepCase& c) {
-  return std::string(std::strcmp(c.dir, "guests") == 0 ? CANNONBALL_JIT_GUESTS : CANNONBALL_JIT_ASM) + "/" +
-         c.name + ".elf";
+  return std::string(std::strcmp(c.dir, "guests") == 0 ? CANNONBALL_JIT_GUESTS : CANNONBALL_JIT_ASM) + "/" + c.name +
+         ".elf";
 }
 
 class Lockstep : public ::testing::TestWithParam<LockstepCase> {};
@@ -85,10 +85,22 @@ TEST_P(Lockstep, JitMatchesInterpreterAfterEveryAdvance) {
 }
 
 const LockstepCase Cases[] = {
-    {"guests", "hello"},       {"guests", "goroutines"},  {"guests", "alloc"},   {"guests", "compute-small"},
-    {"asm", "alu"},            {"asm", "shift"},          {"asm", "muldiv"},     {"asm", "clz"},
-    {"asm", "branch"},         {"asm", "movcond"},        {"asm", "loadstore"},  {"asm", "unaligned"},
-    {"asm", "llsc"},           {"asm", "syscall"},        {"asm", "delayslot_fault"}, {"asm", "divzero_fault"},
+    {"guests", "hello"},
+    {"guests", "goroutines"},
+    {"guests", "alloc"},
+    {"guests", "compute-small"},
+    {"asm", "alu"},
+    {"asm", "shift"},
+    {"asm", "muldiv"},
+    {"asm", "clz"},
+    {"asm", "branch"},
+    {"asm", "movcond"},
+    {"asm", "loadstore"},
+    {"asm", "unaligned"},
+    {"asm", "llsc"},
+    {"asm", "syscall"},
+    {"asm", "delayslot_fault"},
+    {"asm", "divzero_fault"},
     {"asm", "divzero_hi_fault"},
 };
 

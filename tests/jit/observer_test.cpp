@@ -28,8 +28,8 @@ class ObservedRun : public ::testing::TestWithParam<ObservedCase> {};
 
 TEST_P(ObservedRun, HooksFireWithTheInterpretersArgumentsAndStepCounters) {
   const ObservedCase& c = GetParam();
-  const std::string path = std::string(std::string(c.dir) == "audit" ? CANNONBALL_JIT_AUDIT : CANNONBALL_JIT_GUESTS) +
-                           "/" + c.name + ".elf";
+  const std::string path =
+      std::string(std::string(c.dir) == "audit" ? CANNONBALL_JIT_AUDIT : CANNONBALL_JIT_GUESTS) + "/" + c.name + ".elf";
   ASSERT_TRUE(std::filesystem::exists(path)) << "missing " << path << " (run tools/setup.sh)";
   State jit_state = load_elf(read_file_maybe_gz(path));
   State interp_state = jit_state;
@@ -61,15 +61,13 @@ TEST_P(ObservedRun, HooksFireWithTheInterpretersArgumentsAndStepCounters) {
   EXPECT_GT(engine.stats().jit_steps, engine.stats().interp_steps) << "the JIT left most steps to the interpreter";
 }
 
-INSTANTIATE_TEST_SUITE_P(Guests, ObservedRun,
-                         ::testing::Values(ObservedCase{"guests", "goroutines", 400'000'000},
-                                           ObservedCase{"guests", "atomics", 400'000'000},
-                                           ObservedCase{"guests", "sync", 400'000'000},
-                                           ObservedCase{"guests", "livelock", 10'000'000},
-                                           ObservedCase{"audit", "pingpong", 10'000'000},
-                                           ObservedCase{"audit", "starvation", 2'000'000},
-                                           ObservedCase{"audit", "yield_livelock", 3'000'000}),
-                         [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(
+    Guests, ObservedRun,
+    ::testing::Values(ObservedCase{"guests", "goroutines", 400'000'000}, ObservedCase{"guests", "atomics", 400'000'000},
+                      ObservedCase{"guests", "sync", 400'000'000}, ObservedCase{"guests", "livelock", 10'000'000},
+                      ObservedCase{"audit", "pingpong", 10'000'000}, ObservedCase{"audit", "starvation", 2'000'000},
+                      ObservedCase{"audit", "yield_livelock", 3'000'000}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace cannonball

@@ -21,8 +21,8 @@ inline constexpr uint32_t PT_MIPS_ABIFLAGS = 0x7000'0003;
 struct ElfSegment {
   uint32_t type = PT_LOAD;
   Word vaddr = 0;
-  std::vector<uint8_t> data;         // the file bytes (filesz = data.size())
-  std::optional<Word> memsz;         // defaults to data.size()
+  std::vector<uint8_t> data;  // the file bytes (filesz = data.size())
+  std::optional<Word> memsz;  // defaults to data.size()
 };
 
 struct ElfSymbolEntry {

@@ -120,12 +120,12 @@ TEST(ElfLoader, AcceptsSegmentEndingJustBelowHeapStart) {
 TEST(ElfLoader, RejectsSegmentsReachingHeapStartOrBeyond) {
   ElfImage image;
   for (const ElfSegment& seg : {
-           ElfSegment{test::PT_LOAD, HeapStart - 16, pattern_bytes(17, 4), {}},    // last byte at HeapStart
-           ElfSegment{test::PT_LOAD, HeapStart, pattern_bytes(8, 4), {}},          // starts there
+           ElfSegment{test::PT_LOAD, HeapStart - 16, pattern_bytes(17, 4), {}},         // last byte at HeapStart
+           ElfSegment{test::PT_LOAD, HeapStart, pattern_bytes(8, 4), {}},               // starts there
            ElfSegment{test::PT_LOAD, HeapStart - 8, pattern_bytes(8, 4), Word{0x100}},  // zero fill reaches it
-           ElfSegment{test::PT_LOAD, Word{1} << 48, pattern_bytes(8, 4), {}},     // beyond 48 bits
-           ElfSegment{test::PT_LOAD, ~Word{0} - 3, pattern_bytes(8, 4), {}},      // wraps
-           ElfSegment{test::PT_NOTE, 0x7FFF'0000'0000, pattern_bytes(8, 4), {}},  // any type
+           ElfSegment{test::PT_LOAD, Word{1} << 48, pattern_bytes(8, 4), {}},           // beyond 48 bits
+           ElfSegment{test::PT_LOAD, ~Word{0} - 3, pattern_bytes(8, 4), {}},            // wraps
+           ElfSegment{test::PT_NOTE, 0x7FFF'0000'0000, pattern_bytes(8, 4), {}},        // any type
        }) {
     image.segments = {seg};
     expect_elf_error([&] { load_elf(image.build()); }, "does not fit");
@@ -137,8 +137,8 @@ TEST(ElfLoader, RejectsProgramHeaderEntrySizeBelowTheHeader) {
   ElfImage image;
   image.segments = {{test::PT_LOAD, 0x10000, pattern_bytes(8, 1), {}}};
   std::vector<uint8_t> elf = image.build();
-  elf[54] = 0, elf[55] = 0;          // e_phentsize
-  elf[56] = 0xFF, elf[57] = 0xFF;    // e_phnum
+  elf[54] = 0, elf[55] = 0;        // e_phentsize
+  elf[56] = 0xFF, elf[57] = 0xFF;  // e_phnum
   expect_elf_error([&] { load_elf(elf); }, "program header entry size 0");
   elf[55] = 55;
   expect_elf_error([&] { load_elf(elf); }, "program header entry size 55");
@@ -188,7 +188,8 @@ TEST(ElfLoader, RejectsNonElfInput) {
 
 TEST(ElfLoader, RejectsEveryTruncation) {
   ElfImage image;
-  image.segments = {{test::PT_LOAD, 0x10000, pattern_bytes(40, 1), {}}, {test::PT_NOTE, 0x20000, pattern_bytes(8, 2), {}}};
+  image.segments = {{test::PT_LOAD, 0x10000, pattern_bytes(40, 1), {}},
+                    {test::PT_NOTE, 0x20000, pattern_bytes(8, 2), {}}};
   const auto bytes = image.build();
   ASSERT_NO_THROW(load_elf(bytes));
   for (size_t length = 0; length < bytes.size(); ++length) {
@@ -236,14 +237,14 @@ TEST(ElfLoader, InitialThreadRegistersAndStateFields) {
 TEST(ElfLoader, StackPatchWritesSpecWordsAndStrings) {
   const State state = load_elf(ElfImage{}.build());
   const Memory& mem = state.memory;
-  EXPECT_EQ(mem.read_word(Sp + 0), 1u);                     // argc
-  EXPECT_EQ(mem.read_word(Sp + 8), 0x7FFF'FFFF'F080u);      // argv0
+  EXPECT_EQ(mem.read_word(Sp + 0), 1u);                 // argc
+  EXPECT_EQ(mem.read_word(Sp + 8), 0x7FFF'FFFF'F080u);  // argv0
   EXPECT_EQ(mem.read_word(Sp + 16), 0u);
-  EXPECT_EQ(mem.read_word(Sp + 24), 0x7FFF'FFFF'F060u);     // envp0
+  EXPECT_EQ(mem.read_word(Sp + 24), 0x7FFF'FFFF'F060u);  // envp0
   EXPECT_EQ(mem.read_word(Sp + 32), 0u);
-  EXPECT_EQ(mem.read_word(Sp + 40), 6u);                    // AT_PAGESZ
+  EXPECT_EQ(mem.read_word(Sp + 40), 6u);  // AT_PAGESZ
   EXPECT_EQ(mem.read_word(Sp + 48), 4096u);
-  EXPECT_EQ(mem.read_word(Sp + 56), 25u);                   // AT_RANDOM
+  EXPECT_EQ(mem.read_word(Sp + 56), 25u);  // AT_RANDOM
   EXPECT_EQ(mem.read_word(Sp + 64), 0x7FFF'FFFF'F050u);
   EXPECT_EQ(mem.read_word(Sp + 72), 0u);
   EXPECT_EQ(read_string(mem, 0x7FFF'FFFF'F050, 16), "4;byfairdiceroll");
@@ -273,9 +274,9 @@ TEST(ElfLoader, SymbolsAreSortedByValueAndSkipTheNullEntry) {
   };
   const auto symbols = elf_symbols(image.build());
   ASSERT_EQ(symbols.size(), 6u);
-  const std::vector<std::pair<std::string, Word>> expected = {{"file.go", 0},           {"", 0x5},
-                                                              {"runtime.start", 0x10000}, {"main.main", 0x20000},
-                                                              {"alias_b", 0x30000},     {"alias_a", 0x30000}};
+  const std::vector<std::pair<std::string, Word>> expected = {
+      {"file.go", 0},       {"", 0x5},           {"runtime.start", 0x10000}, {"main.main", 0x20000},
+      {"alias_b", 0x30000}, {"alias_a", 0x30000}};
   for (size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(symbols[i].name, expected[i].first) << i;
     EXPECT_EQ(symbols[i].start, expected[i].second) << i;
@@ -348,6 +349,21 @@ TEST(ElfLoader, MetadataJsonRoundTripsThroughReader) {
     EXPECT_EQ(back[i].start, symbols[i].start);
     EXPECT_EQ(back[i].size, symbols[i].size);
   }
+}
+
+TEST(ElfLoader, MetadataJsonRejectsNumbersThatAreNotWords) {
+  // Found by fuzz_meta: a start of 8.9e49 was converted to an integer with undefined behaviour.
+  for (const char* bad : {"88888888888888888888888888888888888888888888831200", "18446744073709551616", "-1", "1.5",
+                          "1e3", "\"16\"", "null"}) {
+    const std::string text = std::string("{\"symbols\": [{\"name\": \"x\", \"start\": ") + bad + ", \"size\": 8}]}";
+    EXPECT_THROW(read_metadata_json(text), std::exception) << bad;
+    const std::string sized = std::string("{\"symbols\": [{\"name\": \"x\", \"start\": 8, \"size\": ") + bad + "}]}";
+    EXPECT_THROW(read_metadata_json(sized), std::exception) << bad;
+  }
+  const auto edge =
+      read_metadata_json("{\"symbols\": [{\"name\": \"x\", \"start\": 18446744073709551615, \"size\": 0}]}");
+  ASSERT_EQ(edge.size(), 1u);
+  EXPECT_EQ(edge[0].start, ~Word{0});
 }
 
 TEST(ElfLoader, SymbolAtFindsTheContainingSymbol) {

@@ -299,9 +299,7 @@ TEST(Memory, RootsTakenBetweenWritesToSamePageStayCorrect) {
   const Word page = 0x0000'1234'5600'0000 >> PageAddrBits;
   for (int i = 0; i < 40; ++i) {
     write_both(mem, model, (page << PageAddrBits) | (rng() & (PageSize - 8)), rng());
-    if (i % 3 == 0) {
-      ASSERT_EQ(mem.merkle_root(), naive_root(model)) << "write " << i;
-    }
+    if (i % 3 == 0) { ASSERT_EQ(mem.merkle_root(), naive_root(model)) << "write " << i; }
   }
   EXPECT_EQ(mem.merkle_root(), naive_root(model));
 }
@@ -315,9 +313,7 @@ TEST(Memory, RootsTakenBetweenWritesToDifferentPagesStayCorrect) {
     const Word page = pages[rng() % pages.size()];
     write_both(mem, model, (page << PageAddrBits) | (rng() & (PageSize - 8)), rng());
     // A proof flushes too; mix both ways of forcing the flush.
-    if (i % 4 == 0) {
-      ASSERT_EQ(mem.merkle_root(), naive_root(model)) << "write " << i;
-    }
+    if (i % 4 == 0) { ASSERT_EQ(mem.merkle_root(), naive_root(model)) << "write " << i; }
     if (i % 5 == 0) {
       const Word addr = std::next(model.begin(), static_cast<long>(rng() % model.size()))->first;
       ASSERT_TRUE(verify_merkle_proof(naive_root(model), addr, mem.merkle_proof(addr))) << "write " << i;
@@ -442,7 +438,12 @@ TEST(Memory, SharedPageCallsTheCodeWriteHookOnItsFirstWrite) {
   original.merkle_root();
   Memory copy(original);
   int calls = 0;
-  copy.set_code_write_hook([](void* ctx, Page& page) { ++*static_cast<int*>(ctx); page.has_code = false; }, &calls);
+  copy.set_code_write_hook(
+      [](void* ctx, Page& page) {
+        ++*static_cast<int*>(ctx);
+        page.has_code = false;
+      },
+      &calls);
   copy.write_word(0x7008, 2);
   EXPECT_EQ(calls, 1);
   copy.write_word(0x7010, 3);

@@ -222,7 +222,8 @@ TEST(StateFile, RejectsEveryTruncation) {
       ADD_FAILURE() << "accepted a prefix of " << length << " bytes";
     } catch (const StateFileError& e) {
       const std::string what = e.what();
-      EXPECT_TRUE(what.find("truncated") != std::string::npos || (length == 0 && what.find("empty") != std::string::npos))
+      EXPECT_TRUE(what.find("truncated") != std::string::npos ||
+                  (length == 0 && what.find("empty") != std::string::npos))
           << "length " << length << ": " << what;
     }
   }
@@ -460,7 +461,7 @@ TEST(StateFile, LargeStateRoundTripsThroughParallelMembers) {
   EXPECT_TRUE(back == state);
   EXPECT_EQ(serialize_state(back), expected);
   const auto file = read_raw(dir.file("big.bin.gz"));
-  EXPECT_LT(file.size(), expected.size());  // the sparse half compressed
+  EXPECT_LT(file.size(), expected.size());      // the sparse half compressed
   EXPECT_GT(file.size(), expected.size() / 3);  // the random half did not
 }
 
@@ -514,9 +515,7 @@ TEST(StateFile, GzipBombIsRejectedByItsHeaderBeforeInflating) {
       [&] {
         try {
           read_state_file(dir.file("bomb.bin.gz"));
-        } catch (const StateFileError&) {
-          return true;
-        }
+        } catch (const StateFileError&) { return true; }
         return false;
       },
       status);

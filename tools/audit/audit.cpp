@@ -95,8 +95,7 @@ void AuditObserver::end_turn(Word step) {
   // turn whose ll/sc kept failing.
   const bool voluntary_idle = pending_end_ == TurnEnd::Yield || pending_end_ == TurnEnd::Nanosleep ||
                               pending_end_ == TurnEnd::FutexWait || pending_end_ == TurnEnd::FutexWake;
-  const bool idle = !turn_productive_ &&
-                    ((voluntary_idle && steps <= config_.idle_turn_max_steps) || turn_failed_sc_);
+  const bool idle = !turn_productive_ && ((voluntary_idle && steps <= config_.idle_turn_max_steps) || turn_failed_sc_);
   add_interval(current_, idle ? IdleRunning : Running, turn_start_, step);
   audit.last_turn_end = step;
   audit.last_end = pending_end_;
@@ -192,10 +191,13 @@ void AuditObserver::check_starvation(const State& state) {
       const Word wait = state.step - audit.last_turn_end;
       if (wait <= bound || starving_.count(t.thread_id)) continue;
       starving_[t.thread_id] = hazards_.size();
-      report({"starvation", audit.last_turn_end, audit.last_turn_end, {t.thread_id},
+      report({"starvation",
+              audit.last_turn_end,
+              audit.last_turn_end,
+              {t.thread_id},
               "thread " + std::to_string(t.thread_id) + " has not run for " + std::to_string(wait) +
-                  " steps (bound 2 x " + std::to_string(max_live_threads_) + " threads x quantum = " +
-                  std::to_string(bound) + ")"});
+                  " steps (bound 2 x " + std::to_string(max_live_threads_) +
+                  " threads x quantum = " + std::to_string(bound) + ")"});
     }
 }
 
@@ -224,14 +226,29 @@ const char* release_name(Word syscall) {
 // its start). Returns false for opcodes that touch no data.
 bool access_range(unsigned opcode, Word a, Word& lo, Word& hi) {
   switch (opcode) {
-    case 0x20: case 0x24: case 0x28: lo = a, hi = a + 1; break;                       // lb lbu sb
-    case 0x21: case 0x25: case 0x29: lo = a, hi = a + 2; break;                       // lh lhu sh
-    case 0x23: case 0x27: case 0x2B: case 0x30: case 0x38: lo = a, hi = a + 4; break; // lw lwu sw ll sc
-    case 0x37: case 0x3F: case 0x34: case 0x3C: lo = a, hi = a + 8; break;            // ld sd lld scd
-    case 0x22: case 0x2A: lo = a, hi = (a | 3) + 1; break;                            // lwl swl
-    case 0x26: case 0x2E: lo = a & ~Word{3}, hi = a + 1; break;                       // lwr swr
-    case 0x1A: case 0x2C: lo = a, hi = (a | 7) + 1; break;                            // ldl sdl
-    case 0x1B: case 0x2D: lo = a & ~Word{7}, hi = a + 1; break;                       // ldr sdr
+    case 0x20:
+    case 0x24:
+    case 0x28: lo = a, hi = a + 1; break;  // lb lbu sb
+    case 0x21:
+    case 0x25:
+    case 0x29: lo = a, hi = a + 2; break;  // lh lhu sh
+    case 0x23:
+    case 0x27:
+    case 0x2B:
+    case 0x30:
+    case 0x38: lo = a, hi = a + 4; break;  // lw lwu sw ll sc
+    case 0x37:
+    case 0x3F:
+    case 0x34:
+    case 0x3C: lo = a, hi = a + 8; break;  // ld sd lld scd
+    case 0x22:
+    case 0x2A: lo = a, hi = (a | 3) + 1; break;  // lwl swl
+    case 0x26:
+    case 0x2E: lo = a & ~Word{3}, hi = a + 1; break;  // lwr swr
+    case 0x1A:
+    case 0x2C: lo = a, hi = (a | 7) + 1; break;  // ldl sdl
+    case 0x1B:
+    case 0x2D: lo = a & ~Word{7}, hi = a + 1; break;  // ldr sdr
     default: return false;
   }
   const Word word = a & AddressMask;
@@ -479,8 +496,8 @@ void AuditObserver::on_store_conditional(const State& state, const Thread& t, Wo
     }
     report({"reservation-ping-pong", audit.pingpong_start, state.step, ids,
             "thread " + std::to_string(t.thread_id) + " failed " + std::to_string(audit.pingpong_streak) +
-                " sc in a row at " + hex_word(addr) + " because other threads wrote the reserved word; writers: " +
-                writers});
+                " sc in a row at " + hex_word(addr) +
+                " because other threads wrote the reserved word; writers: " + writers});
   } else if (audit.pingpong_streak > config_.pingpong_threshold) {
     for (auto it = hazards_.rbegin(); it != hazards_.rend(); ++it)
       if (it->kind == "reservation-ping-pong" && it->threads[0] == t.thread_id) {

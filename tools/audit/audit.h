@@ -11,8 +11,8 @@
 
 #include <array>
 #include <map>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tools/audit/run_stats.h"
@@ -39,7 +39,7 @@ struct ThreadAudit {
   Word longest_ll_sc = 0;
   Word reservations_lost = 0;
   std::map<Word, Word> reservations_lost_to;  // writer thread -> count
-  Word longest_wait = 0;                       // steps between two of its turns
+  Word longest_wait = 0;                      // steps between two of its turns
   Word longest_wait_end = 0;
   // Bookkeeping.
   Word created_step = 0;
@@ -85,9 +85,9 @@ struct AuditConfig {
   // by yield, nanosleep or a futex call, or spent failing sc) is a no-progress hazard. 50 M steps
   // is 5 s of guest time (the VM clock runs at 10 M steps per second).
   Word no_progress_window = 50'000'000;
-  Word idle_turn_max_steps = 5'000;      // a turn longer than this is never idle
-  Word pingpong_threshold = 8;           // consecutive sc failures caused by other threads
-  size_t timeline_rows = 48;             // threads beyond this share one "other threads" row
+  Word idle_turn_max_steps = 5'000;  // a turn longer than this is never idle
+  Word pingpong_threshold = 8;       // consecutive sc failures caused by other threads
+  size_t timeline_rows = 48;         // threads beyond this share one "other threads" row
   unsigned timeline_buckets = 1200;
 };
 

@@ -15,11 +15,16 @@ constexpr const char* KindColors[] = {"#2b8a3e", "#d0ebff", "#f08c00", "#ffd43b"
 std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else if (c == '"')
+      out += "&quot;";
+    else
+      out += c;
   }
   return out;
 }
@@ -107,8 +112,8 @@ Json AuditObserver::memory_release_json() const {
               {"stale_bytes", m.stale_bytes},
               {"stale_pages", m.stale_pages}};
   if (m.stale_calls != 0) {
-    out["first_stale"] = {{"step", m.first_stale_step},       {"thread_id", m.first_stale_thread},
-                          {"pc", hex_word(m.first_stale_pc)}, {"syscall", m.first_stale_syscall},
+    out["first_stale"] = {{"step", m.first_stale_step},           {"thread_id", m.first_stale_thread},
+                          {"pc", hex_word(m.first_stale_pc)},     {"syscall", m.first_stale_syscall},
                           {"addr", hex_word(m.first_stale_addr)}, {"len", m.first_stale_len},
                           {"bytes", m.first_stale_bytes}};
     out["last_stale_step"] = m.last_stale_step;
@@ -144,10 +149,12 @@ std::string AuditObserver::report_text() const {
   out += line;
   for (const auto& [tid, a] : threads_) {
     char fw[32], sc[32], scd[32];
-    std::snprintf(fw, sizeof fw, "%llu/%llu", (unsigned long long)a.futex_waits_matched, (unsigned long long)a.futex_waits_mismatched);
+    std::snprintf(fw, sizeof fw, "%llu/%llu", (unsigned long long)a.futex_waits_matched,
+                  (unsigned long long)a.futex_waits_mismatched);
     std::snprintf(sc, sizeof sc, "%llu/%llu", (unsigned long long)a.ll_success[0], (unsigned long long)a.ll_fail[0]);
     std::snprintf(scd, sizeof scd, "%llu/%llu", (unsigned long long)a.ll_success[1], (unsigned long long)a.ll_fail[1]);
-    std::snprintf(line, sizeof line, "%6llu %12llu %12llu %8llu %7llu %7llu %9s %7llu %7llu %7llu %6llu %9s %9s %10llu %12llu\n",
+    std::snprintf(line, sizeof line,
+                  "%6llu %12llu %12llu %8llu %7llu %7llu %9s %7llu %7llu %7llu %6llu %9s %9s %10llu %12llu\n",
                   (unsigned long long)tid, (unsigned long long)a.steps, (unsigned long long)a.instructions,
                   (unsigned long long)a.turns, (unsigned long long)a.forced_preemptions,
                   (unsigned long long)a.voluntary_preemptions, fw, (unsigned long long)a.futex_wakes,
@@ -161,8 +168,8 @@ std::string AuditObserver::report_text() const {
                 "left non-zero: %llu calls, %llu bytes in %llu pages; stale loads %llu (%llu bytes)\n",
                 (unsigned long long)m.munmaps, (unsigned long long)m.madvise_dontneed,
                 (unsigned long long)m.mmap_at_address, (unsigned long long)m.stale_calls,
-                (unsigned long long)m.stale_bytes, (unsigned long long)m.stale_pages,
-                (unsigned long long)m.stale_reads, (unsigned long long)m.stale_read_bytes);
+                (unsigned long long)m.stale_bytes, (unsigned long long)m.stale_pages, (unsigned long long)m.stale_reads,
+                (unsigned long long)m.stale_read_bytes);
   out += line;
   if (hazards_.empty()) {
     out += "hazards: none\n";
@@ -184,7 +191,8 @@ std::string AuditObserver::timeline_svg(const std::string& title) const {
   const int height = top + rows * row_h + 70;
   const int width = label_w + plot_w + 20;
   const Word span = std::max<Word>(1, last_step_ - start_step_);
-  const double px_per_step = static_cast<double>(plot_w) / static_cast<double>(bucket_width_ * config_.timeline_buckets);
+  const double px_per_step =
+      static_cast<double>(plot_w) / static_cast<double>(bucket_width_ * config_.timeline_buckets);
   const int used_w = std::max(1, static_cast<int>(static_cast<double>(span) * px_per_step + 0.5));
   std::string svg;
   char buf[512];
@@ -194,8 +202,7 @@ std::string AuditObserver::timeline_svg(const std::string& title) const {
                 width, height);
   svg += buf;
   svg += "<text x=\"4\" y=\"14\" font-size=\"13\">" + xml_escape(title) + "</text>\n";
-  std::snprintf(buf, sizeof buf,
-                "<text x=\"4\" y=\"30\">steps %llu..%llu, %llu steps per pixel column</text>\n",
+  std::snprintf(buf, sizeof buf, "<text x=\"4\" y=\"30\">steps %llu..%llu, %llu steps per pixel column</text>\n",
                 (unsigned long long)start_step_, (unsigned long long)last_step_, (unsigned long long)bucket_width_);
   svg += buf;
   int row = 0;
@@ -211,8 +218,7 @@ std::string AuditObserver::timeline_svg(const std::string& title) const {
     int run_start = -1, run_kind = -1;
     auto flush = [&](int end) {
       if (run_kind < 0) return;
-      std::snprintf(buf, sizeof buf,
-                    "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n",
+      std::snprintf(buf, sizeof buf, "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n",
                     KindNames[run_kind], label_w + run_start, y + 2, end - run_start, row_h - 4, KindColors[run_kind]);
       svg += buf;
     };
@@ -235,7 +241,8 @@ std::string AuditObserver::timeline_svg(const std::string& title) const {
       for (int k = 0; k < KindCount; ++k) total += buckets[b][k];
       if (ran == 0 || 2 * ran >= total) continue;
       std::snprintf(buf, sizeof buf, "<rect class=\"ran\" x=\"%d\" y=\"%d\" width=\"1\" height=\"3\" fill=\"%s\"/>\n",
-                    label_w + b, y + 2, KindColors[buckets[b][IdleRunning] > buckets[b][Running] ? IdleRunning : Running]);
+                    label_w + b, y + 2,
+                    KindColors[buckets[b][IdleRunning] > buckets[b][Running] ? IdleRunning : Running]);
       svg += buf;
     }
     ++row;
@@ -248,15 +255,23 @@ std::string AuditObserver::timeline_svg(const std::string& title) const {
     const int y = top + it->second * row_h;
     static constexpr const char* Classes[] = {"clone", "exit", "forced", "hazard", "release"};
     if (m.kind == 0)
-      std::snprintf(buf, sizeof buf, "<path class=\"%s\" d=\"M%.1f %d l3 5 h-6 z\" fill=\"#1864ab\"/>\n", Classes[0], x, y + 2);
+      std::snprintf(buf, sizeof buf, "<path class=\"%s\" d=\"M%.1f %d l3 5 h-6 z\" fill=\"#1864ab\"/>\n", Classes[0], x,
+                    y + 2);
     else if (m.kind == 1)
-      std::snprintf(buf, sizeof buf, "<path class=\"%s\" d=\"M%.1f %d l6 6 m0 -6 l-6 6\" stroke=\"black\"/>\n", Classes[1], x - 3, y + 5);
+      std::snprintf(buf, sizeof buf, "<path class=\"%s\" d=\"M%.1f %d l6 6 m0 -6 l-6 6\" stroke=\"black\"/>\n",
+                    Classes[1], x - 3, y + 5);
     else if (m.kind == 2)
-      std::snprintf(buf, sizeof buf, "<line class=\"%s\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#495057\"/>\n", Classes[2], x, y + row_h - 4, x, y + row_h - 1);
+      std::snprintf(buf, sizeof buf,
+                    "<line class=\"%s\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#495057\"/>\n", Classes[2],
+                    x, y + row_h - 4, x, y + row_h - 1);
     else if (m.kind == 3)
-      std::snprintf(buf, sizeof buf, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%d\" r=\"5\" fill=\"none\" stroke=\"red\" stroke-width=\"2\"/>\n", Classes[3], x, y + row_h / 2);
+      std::snprintf(
+          buf, sizeof buf,
+          "<circle class=\"%s\" cx=\"%.1f\" cy=\"%d\" r=\"5\" fill=\"none\" stroke=\"red\" stroke-width=\"2\"/>\n",
+          Classes[3], x, y + row_h / 2);
     else
-      std::snprintf(buf, sizeof buf, "<path class=\"%s\" d=\"M%.1f %d l3 4 l-3 4 l-3 -4 z\" fill=\"#ae3ec9\"/>\n", Classes[4], x, y);
+      std::snprintf(buf, sizeof buf, "<path class=\"%s\" d=\"M%.1f %d l3 4 l-3 4 l-3 -4 z\" fill=\"#ae3ec9\"/>\n",
+                    Classes[4], x, y);
     svg += buf;
   }
   for (const Hazard& h : hazards_) {
@@ -278,13 +293,15 @@ std::string AuditObserver::timeline_svg(const std::string& title) const {
   }
   int lx = 4;
   for (int k = 0; k < KindCount; ++k) {
-    std::snprintf(buf, sizeof buf, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>\n",
+    std::snprintf(buf, sizeof buf,
+                  "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>\n",
                   lx, axis_y + 14, KindColors[k], lx + 14, axis_y + 23, KindNames[k]);
     svg += buf;
     lx += 24 + 7 * static_cast<int>(std::char_traits<char>::length(KindNames[k]));
   }
   svg += "<text x=\"" + std::to_string(lx) + "\" y=\"" + std::to_string(axis_y + 23) +
-         "\">▲ clone  ✕ exit  | forced preemption  ◯ hazard  <tspan fill=\"#ae3ec9\">◆</tspan> memory given back holding data</text>\n</svg>\n";
+         "\">▲ clone  ✕ exit  | forced preemption  ◯ hazard  <tspan fill=\"#ae3ec9\">◆</tspan> memory given back "
+         "holding data</text>\n</svg>\n";
   return svg;
 }
 

@@ -21,9 +21,7 @@ int disasm_main(int argc, char** argv) {
   app.add_option("--meta", meta_path, "meta.json for symbol names");
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return parse_error_exit(app, e);
-  }
+  } catch (const CLI::ParseError& e) { return parse_error_exit(app, e); }
   if (input.empty() == elf_path.empty()) throw CliError("give exactly one of --input or --elf");
   State state;
   std::vector<Symbol> symbols;
@@ -35,9 +33,7 @@ int disasm_main(int argc, char** argv) {
       state = load_elf(elf);
       symbols = elf_symbols(elf);
     }
-  } catch (const std::exception& e) {
-    throw CliError(e.what());
-  }
+  } catch (const std::exception& e) { throw CliError(e.what()); }
   Word from = state.active_stack().empty() ? 0 : state.current_thread().pc;
   if (!from_text.empty()) {
     const auto parsed = parse_go_uint(from_text);

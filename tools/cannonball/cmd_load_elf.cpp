@@ -10,7 +10,7 @@
 namespace cannonball {
 namespace {
 
-const char* const KnownVersionNames[] = {"singlethreaded",    "multithreaded",    "singlethreaded-2",
+const char* const KnownVersionNames[] = {"singlethreaded",    "multithreaded",     "singlethreaded-2",
                                          "multithreaded64",   "multithreaded64-2", "multithreaded-2",
                                          "multithreaded64-3", "multithreaded64-4", "multithreaded64-5"};
 
@@ -26,9 +26,7 @@ void check_type(const std::string& type) {
 std::vector<uint8_t> read_elf(const std::string& path) {
   try {
     return read_file_maybe_gz(path);
-  } catch (const StateFileError& e) {
-    throw CliError(std::string("cannot read ELF: ") + e.what());
-  }
+  } catch (const StateFileError& e) { throw CliError(std::string("cannot read ELF: ") + e.what()); }
 }
 
 }  // namespace
@@ -43,9 +41,7 @@ int load_elf_main(int argc, char** argv) {
       ->capture_default_str();
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return parse_error_exit(app, e);
-  }
+  } catch (const CLI::ParseError& e) { return parse_error_exit(app, e); }
 
   check_type(type);
   // Checked before anything is written, so a bad --out leaves no meta.json behind either.
@@ -58,9 +54,7 @@ int load_elf_main(int argc, char** argv) {
   try {
     state = load_elf(elf);
     symbols = elf_symbols(elf);
-  } catch (const ElfError& e) {
-    throw CliError("failed to load ELF " + path + ": " + e.what());
-  }
+  } catch (const ElfError& e) { throw CliError("failed to load ELF " + path + ": " + e.what()); }
   // Both files appear together or neither does: each is written under a temporary name first,
   // and only when both (and any stdout meta) are complete are they renamed into place.
   std::optional<StagedOutput> staged_state, staged_meta;
@@ -68,9 +62,7 @@ int load_elf_main(int argc, char** argv) {
     staged_state.emplace(out);
     try {
       write_state_file(state, staged_state->temp_path());
-    } catch (const StateFileError& e) {
-      throw CliError("cannot write " + out + ": " + e.what());
-    }
+    } catch (const StateFileError& e) { throw CliError("cannot write " + out + ": " + e.what()); }
   }
   if (!meta.empty() && meta != "-") {
     staged_meta.emplace(meta);

@@ -30,14 +30,13 @@ int lockstep_main(int argc, char** argv) {
   app.add_option("--preimage-dir", preimage_dir, "serve pre-images from DIR/<hex key>");
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return parse_error_exit(app, e);
-  }
+  } catch (const CLI::ParseError& e) { return parse_error_exit(app, e); }
   if (budget == 0) throw CliError("--block-budget must be at least 1");
   if (root_every == 0) throw CliError("--root-every must be at least 1");
   Word stop_at = ~Word{0};
   if (stop_at_text != "never") {
-    const auto n = stop_at_text.size() > 1 && stop_at_text[0] == '=' ? parse_go_uint(stop_at_text.substr(1)) : std::nullopt;
+    const auto n =
+        stop_at_text.size() > 1 && stop_at_text[0] == '=' ? parse_go_uint(stop_at_text.substr(1)) : std::nullopt;
     if (!n) throw CliError("--stop-at takes =N here");
     stop_at = *n;
   }
@@ -45,9 +44,7 @@ int lockstep_main(int argc, char** argv) {
   try {
     jit_state = read_state_file(input);
     interp_state = read_state_file(input);
-  } catch (const StateFileError& e) {
-    throw CliError(std::string("failed to load state: ") + e.what());
-  }
+  } catch (const StateFileError& e) { throw CliError(std::string("failed to load state: ") + e.what()); }
   std::unique_ptr<DirectoryOracle> jit_oracle, interp_oracle;
   Vm jit_vm(jit_state), interp_vm(interp_state);
   if (!preimage_dir.empty()) {
@@ -71,7 +68,8 @@ int lockstep_main(int argc, char** argv) {
       ++rounds;
       std::string diff =
           describe_state_differences(jit_state, interp_state, lockstep_diff_options(rounds % root_every == 0));
-      if (a.steps != b.steps) diff += "steps run: jit " + std::to_string(a.steps) + " interp " + std::to_string(b.steps) + "\n";
+      if (a.steps != b.steps)
+        diff += "steps run: jit " + std::to_string(a.steps) + " interp " + std::to_string(b.steps) + "\n";
       if (a.exception.has_value() != b.exception.has_value() ||
           (a.exception && (a.exception->kind != b.exception->kind || a.exception->step != b.exception->step)))
         diff += "exceptions differ: jit " + (a.exception ? a.exception->message() : std::string("none")) + "; interp " +
@@ -86,9 +84,7 @@ int lockstep_main(int argc, char** argv) {
         break;
       }
     }
-  } catch (const OracleError& e) {
-    throw CliError(e.what());
-  }
+  } catch (const OracleError& e) { throw CliError(e.what()); }
   const std::string diff = describe_state_differences(jit_state, interp_state, lockstep_diff_options(true));
   if (!diff.empty()) {
     std::fprintf(stderr, "lockstep: final states differ:\n%s", diff.c_str());

@@ -12,9 +12,9 @@
 
 #include "runtime/elf_loader.h"
 #include "runtime/hex.h"
-#include "runtime/json_text.h"
 #include "runtime/host_oracle.h"
 #include "runtime/interrupt.h"
+#include "runtime/json_text.h"
 #include "runtime/state_file.h"
 #include "tools/audit/audit.h"
 #include "tools/cannonball/cli_common.h"
@@ -39,8 +39,10 @@ class FinalOutputs {
     return staged_.back()->temp_path();
   }
   void text(const std::string& path, const std::string& content) {
-    if (path == "-") write_stdout(content, "the output");
-    else write_text_output(stage(path), content);
+    if (path == "-")
+      write_stdout(content, "the output");
+    else
+      write_text_output(stage(path), content);
   }
   void commit() {
     for (auto& output : staged_) output->commit();
@@ -58,17 +60,13 @@ std::vector<Symbol> load_symbols(const std::string& meta_path) {
   text << meta_in.rdbuf();
   try {
     return read_metadata_json(text.str());
-  } catch (const std::exception& e) {
-    throw CliError("failed to load metadata " + meta_path + ": " + e.what());
-  }
+  } catch (const std::exception& e) { throw CliError("failed to load metadata " + meta_path + ": " + e.what()); }
 }
 
 State load_state(const std::string& path) {
   try {
     return read_state_file(path);
-  } catch (const StateFileError& e) {
-    throw CliError(std::string("failed to load state: ") + e.what());
-  }
+  } catch (const StateFileError& e) { throw CliError(std::string("failed to load state: ") + e.what()); }
 }
 
 std::unique_ptr<PreimageOracle> make_oracle(const RunOptions& options) {
@@ -138,17 +136,20 @@ int write_audit(const RunOptions& options, AuditObserver& audit, Machine& machin
     outputs.text(options.debug_info, json_file_text(info));
   }
   if (!options.audit_report.empty()) outputs.text(options.audit_report, audit.report_text());
-  if (!options.timeline.empty()) outputs.text(options.timeline, audit.timeline_svg("cannonball timeline: " + options.input));
+  if (!options.timeline.empty())
+    outputs.text(options.timeline, audit.timeline_svg("cannonball timeline: " + options.input));
   Logger log(stderr);
   for (const Hazard& h : audit.hazards())
-    log.warn("hazard", {{"kind", h.kind}, {"first_step", std::to_string(h.first_step)},
-                        {"last_step", std::to_string(h.last_step)}, {"detail", h.detail}});
+    log.warn("hazard", {{"kind", h.kind},
+                        {"first_step", std::to_string(h.first_step)},
+                        {"last_step", std::to_string(h.last_step)},
+                        {"detail", h.detail}});
   return options.fail_on_hazard && !audit.hazards().empty() ? 3 : 0;
 }
 
 // After a normal stop: the cross-check's last segment, the final log lines, the output state.
-void finish_run(const RunOptions& options, RunListeners& listeners, Machine& machine, const std::vector<Symbol>& symbols,
-                PreimageOracle* oracle, FinalOutputs& outputs) {
+void finish_run(const RunOptions& options, RunListeners& listeners, Machine& machine,
+                const std::vector<Symbol>& symbols, PreimageOracle* oracle, FinalOutputs& outputs) {
   Logger log(stderr);
   State& state = machine.state();
   if (listeners.cross_check) {
@@ -157,15 +158,14 @@ void finish_run(const RunOptions& options, RunListeners& listeners, Machine& mac
     log.info("cross-check passed", {{"segments", std::to_string(checker.segments_checked())},
                                     {"steps", std::to_string(checker.steps_checked())}});
   }
-  log.info("Execution stopped", {{"exited", state.exited ? "true" : "false"}, {"code", std::to_string(state.exit_code)}});
+  log.info("Execution stopped",
+           {{"exited", state.exited ? "true" : "false"}, {"code", std::to_string(state.exit_code)}});
   if (options.debug) print_traceback(state, symbols);
   if (auto* host = dynamic_cast<HostOracle*>(oracle)) host->close();
   if (options.output.empty()) return;
   try {
     write_state_file(state, outputs.stage(options.output));
-  } catch (const StateFileError& e) {
-    throw CliError(std::string("failed to write state output: ") + e.what());
-  }
+  } catch (const StateFileError& e) { throw CliError(std::string("failed to write state output: ") + e.what()); }
 }
 
 }  // namespace

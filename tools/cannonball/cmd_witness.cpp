@@ -15,22 +15,16 @@ int witness_main(int argc, char** argv) {
   app.add_option("--output", output, "path to write the raw 188-byte witness to");
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return parse_error_exit(app, e);
-  }
+  } catch (const CLI::ParseError& e) { return parse_error_exit(app, e); }
   State state;
   try {
     state = read_state_file(input);
-  } catch (const StateFileError& e) {
-    throw CliError(std::string("invalid input state: ") + e.what());
-  }
+  } catch (const StateFileError& e) { throw CliError(std::string("invalid input state: ") + e.what()); }
   const StateWitness witness = encode_witness(state);
   if (!output.empty()) {
     try {
       write_file_atomic(output, std::vector<uint8_t>(witness.begin(), witness.end()), false);
-    } catch (const StateFileError& e) {
-      throw CliError(e.what());
-    }
+    } catch (const StateFileError& e) { throw CliError(e.what()); }
   }
   const Json json = {{"stateVersion", StateVersion},
                      {"witnessHash", to_hex(state_hash(witness))},

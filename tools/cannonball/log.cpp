@@ -1,5 +1,7 @@
 #include "tools/cannonball/log.h"
 
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 
 namespace cannonball {
@@ -38,8 +40,13 @@ void Logger::log(const char* level, const std::string& msg, const Fields& fields
   std::string line = std::string("t=") + stamp + " lvl=" + level + " msg=" + quote(msg);
   for (const auto& [key, value] : fields) line += " " + key + "=" + quote(value);
   line += "\n";
-  std::fwrite(line.data(), 1, line.size(), out_);
-  std::fflush(out_);
+  errno = 0;
+  if (std::fwrite(line.data(), 1, line.size(), out_) != line.size() || std::fflush(out_) != 0) {
+    // A log that cannot be written is lost output like any other: the run ends with exit 1.
+    const std::string reason = errno ? std::strerror(errno) : "write error";
+    std::clearerr(out_);
+    throw LogWriteError("cannot write a log line: " + reason);
+  }
 }
 
 }  // namespace cannonball

@@ -2,11 +2,17 @@
 #pragma once
 
 #include <cstdio>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace cannonball {
+
+// Thrown when a line cannot be written (a full disk, a closed pipe): the caller's run ends in error.
+struct LogWriteError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 class Logger {
  public:

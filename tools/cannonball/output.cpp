@@ -55,9 +55,7 @@ void write_text_output(const std::string& path, const std::string& text) {
   }
   try {
     write_file_atomic(path, std::vector<uint8_t>(text.begin(), text.end()), has_suffix(path, ".gz"));
-  } catch (const StateFileError& e) {
-    throw CliError(e.what());
-  }
+  } catch (const StateFileError& e) { throw CliError(e.what()); }
 }
 
 }  // namespace cannonball

@@ -23,9 +23,11 @@ void add_upstream_flags(CLI::App& app, RunOptions& o, RunFlags& f) {
   app.add_option("--proof-fmt", o.proof_fmt, "proof file name pattern (printf-style on the step; '-' = stdout)")
       ->capture_default_str();
   app.add_option("--snapshot-at", f.snapshot_at, "steps to snapshot the pre-state at (matcher)");
-  app.add_option("--snapshot-fmt", o.snapshot_fmt, "snapshot file name pattern (.bin or .bin.gz)")->capture_default_str();
+  app.add_option("--snapshot-fmt", o.snapshot_fmt, "snapshot file name pattern (.bin or .bin.gz)")
+      ->capture_default_str();
   app.add_option("--stop-at", f.stop_at, "steps to stop at, before executing them (matcher)");
-  app.add_option("--stop-at-preimage", f.stop_at_preimage, "stop after reading a pre-image: <key-prefix>[@<offset>[@<step>]]");
+  app.add_option("--stop-at-preimage", f.stop_at_preimage,
+                 "stop after reading a pre-image: <key-prefix>[@<offset>[@<step>]]");
   app.add_option("--stop-at-preimage-type", f.stop_at_preimage_type,
                  "stop at the first read of a pre-image of this type (local, keccak, sha256, blob, precompile, any)");
   app.add_option("--stop-at-preimage-larger-than", f.stop_at_preimage_larger_than,
@@ -40,15 +42,19 @@ void add_upstream_flags(CLI::App& app, RunOptions& o, RunFlags& f) {
 void add_cannonball_flags(CLI::App& app, RunOptions& o, RunFlags& f) {
   app.add_option("--engine", o.engine, "fast-forward engine: interp or jit")->capture_default_str();
   app.add_option("--preimage-dir", o.preimage_dir, "serve pre-images from files DIR/<hex key> instead of a host");
-  app.add_option("--host-timeout", o.host_timeout_seconds, "seconds to wait for each answer of the pre-image host (0 = no limit, at most 86400)")->capture_default_str();
+  app.add_option("--host-timeout", o.host_timeout_seconds,
+                 "seconds to wait for each answer of the pre-image host (0 = no limit, at most 86400)")
+      ->capture_default_str();
   app.add_option("--guest-stdout", o.guest_stdout, "write the guest's stdout raw to this file instead of logging it");
   app.add_option("--guest-stderr", o.guest_stderr, "write the guest's stderr raw to this file instead of logging it");
   app.add_option("--cross-check", f.cross_check_at,
                  "steps (matcher, e.g. %100000000) at which the fast-forward engine's state is re-executed and "
                  "compared by the interpreter on another thread");
-  app.add_option("--audit-report", o.audit_report, "write per-thread scheduling statistics and hazards as text ('-' = stdout)");
+  app.add_option("--audit-report", o.audit_report,
+                 "write per-thread scheduling statistics and hazards as text ('-' = stdout)");
   app.add_option("--timeline", o.timeline, "write an SVG timeline of the threads (running, futex-wait, yield, exited)");
-  app.add_flag("--fail-on-hazard", o.fail_on_hazard, "exit 3 if a deadlock, no-progress, starvation or ping-pong hazard is found");
+  app.add_flag("--fail-on-hazard", o.fail_on_hazard,
+               "exit 3 if a deadlock, no-progress, starvation or ping-pong hazard is found");
   app.add_option("--hazard-window", o.audit.no_progress_window, "steps of idle turns that count as no progress")
       ->capture_default_str();
   app.add_option("host", o.host_args, "pre-image host command and its arguments (after --)");
@@ -61,13 +67,12 @@ void parse_matchers(RunOptions& o, const RunFlags& f) {
     o.snapshot_at = StepMatcher::parse(f.snapshot_at);
     o.stop_at = StepMatcher::parse(f.stop_at);
     o.info_at = StepMatcher::parse(f.info_at);
-  } catch (const std::invalid_argument& e) {
-    throw CliError(e.what());
-  }
+  } catch (const std::invalid_argument& e) { throw CliError(e.what()); }
 }
 
 void check_file_patterns(const RunOptions& o) {
-  if (!is_binary_state_path(o.input)) throw CliError("invalid input state " + o.input + ": the name must end in .bin or .bin.gz");
+  if (!is_binary_state_path(o.input))
+    throw CliError("invalid input state " + o.input + ": the name must end in .bin or .bin.gz");
   if (!o.output.empty() && !is_binary_state_path(o.output))
     throw CliError("invalid output state " + o.output + ": the name must end in .bin or .bin.gz, or be empty");
 }
@@ -77,9 +82,7 @@ void check_file_patterns(const RunOptions& o) {
 std::string format_or_fail(const char* flag, const std::string& pattern) {
   try {
     return format_step_pattern(pattern, 0);
-  } catch (const std::invalid_argument& e) {
-    throw CliError(std::string("invalid ") + flag + ": " + e.what());
-  }
+  } catch (const std::invalid_argument& e) { throw CliError(std::string("invalid ") + flag + ": " + e.what()); }
 }
 
 void check_event_patterns(const RunOptions& o) {
@@ -88,7 +91,8 @@ void check_event_patterns(const RunOptions& o) {
   if (!o.proof_at.never() && o.proof_fmt != "-") format_or_fail("--proof-fmt", o.proof_fmt);
   if (o.snapshot_at.never()) return;
   if (o.snapshot_at.can_match_many() && !pattern_has_verb(o.snapshot_fmt))
-    throw CliError("--snapshot-fmt '" + o.snapshot_fmt + "' has no step verb (like %d) but --snapshot-at can match many steps");
+    throw CliError("--snapshot-fmt '" + o.snapshot_fmt +
+                   "' has no step verb (like %d) but --snapshot-at can match many steps");
   if (!is_binary_state_path(format_or_fail("--snapshot-fmt", o.snapshot_fmt)))
     throw CliError("invalid --snapshot-fmt " + o.snapshot_fmt + ": snapshots must be .bin or .bin.gz");
 }
@@ -101,12 +105,11 @@ void check_host(RunOptions& o) {
       o.host_args.erase(o.host_args.begin(), o.host_args.begin() + static_cast<long>(i) + 1);
       break;
     }
-  if (!o.host_args.empty() && !o.preimage_dir.empty()) throw CliError("give either a host command or --preimage-dir, not both");
+  if (!o.host_args.empty() && !o.preimage_dir.empty())
+    throw CliError("give either a host command or --preimage-dir, not both");
   try {
     host_timeout_from_seconds(o.host_timeout_seconds);
-  } catch (const std::invalid_argument& e) {
-    throw CliError(e.what());
-  }
+  } catch (const std::invalid_argument& e) { throw CliError(e.what()); }
 }
 
 }  // namespace
@@ -118,9 +121,7 @@ std::optional<int> parse_run_options(int argc, char** argv, RunOptions& options)
   add_cannonball_flags(app, options, flags);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return parse_error_exit(app, e);
-  }
+  } catch (const CLI::ParseError& e) { return parse_error_exit(app, e); }
   check_file_patterns(options);
   parse_matchers(options, flags);
   check_event_patterns(options);

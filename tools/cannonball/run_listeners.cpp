@@ -33,7 +33,10 @@ std::string format_fixed(double value, int decimals) {
 
 InfoLineListener::InfoLineListener(StepMatcher when, const std::vector<Symbol>& symbols, Word start_step,
                                    std::optional<Word> stop_at)
-    : RunListener(std::move(when)), symbols_(symbols), start_step_(start_step), stop_at_(stop_at),
+    : RunListener(std::move(when)),
+      symbols_(symbols),
+      start_step_(start_step),
+      stop_at_(stop_at),
       last_step_(start_step) {}
 
 void InfoLineListener::before_step(State& state) {

@@ -105,7 +105,8 @@ int main(int argc, char** argv) {
     std::vector<std::pair<Word, Word>> gc;
     for (const auto& sym : symbols)
       if (sym.name == "runtime.scanobject" || sym.name == "runtime.greyobject" || sym.name == "runtime.gcDrain" ||
-          sym.name == "runtime.sweepone" || sym.name == "runtime.markBits.isMarked" || sym.name == "runtime.wbBufFlush1")
+          sym.name == "runtime.sweepone" || sym.name == "runtime.markBits.isMarked" ||
+          sym.name == "runtime.wbBufFlush1")
         gc.emplace_back(sym.start, sym.start + sym.size);
     std::unique_ptr<cb::HostOracle> oracle;
     cb::Vm vm(state);
@@ -123,13 +124,20 @@ int main(int argc, char** argv) {
       const uint32_t insn = instruction_at(state, pc);
       if (insn == 0x0000000c) {
         const Word nr = t.regs[2], a0 = t.regs[4], a1 = t.regs[5];
-        if (nr == cb::sys::Write && a0 == cb::sys::FdHintWrite) finder.add("hint-write", "");
-        else if (nr == cb::sys::Write && a0 == cb::sys::FdPreimageWrite) finder.add("preimage-key-write", "");
-        else if (nr == cb::sys::Read && a0 == cb::sys::FdPreimageRead) finder.add("preimage-read", "offset " + std::to_string(state.preimage_offset));
-        else if (nr == cb::sys::Mmap) finder.add("mmap", "len " + std::to_string(a1));
-        else if (nr == cb::sys::ClockGetTime) finder.add("clock-gettime", "");
-        else if (nr == cb::sys::SchedYield || nr == cb::sys::Nanosleep) finder.add("yield", "");
-        else if (nr == cb::sys::ExitGroup) finder.add("exit-group", "code " + std::to_string(a0));
+        if (nr == cb::sys::Write && a0 == cb::sys::FdHintWrite)
+          finder.add("hint-write", "");
+        else if (nr == cb::sys::Write && a0 == cb::sys::FdPreimageWrite)
+          finder.add("preimage-key-write", "");
+        else if (nr == cb::sys::Read && a0 == cb::sys::FdPreimageRead)
+          finder.add("preimage-read", "offset " + std::to_string(state.preimage_offset));
+        else if (nr == cb::sys::Mmap)
+          finder.add("mmap", "len " + std::to_string(a1));
+        else if (nr == cb::sys::ClockGetTime)
+          finder.add("clock-gettime", "");
+        else if (nr == cb::sys::SchedYield || nr == cb::sys::Nanosleep)
+          finder.add("yield", "");
+        else if (nr == cb::sys::ExitGroup)
+          finder.add("exit-group", "code " + std::to_string(a0));
       } else {
         const uint32_t op = insn >> 26;
         if (op == 0x30 || op == 0x34) finder.add("load-linked", "");

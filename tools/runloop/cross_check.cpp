@@ -49,13 +49,16 @@ std::optional<std::string> check_segment(std::unique_ptr<State> start, Word step
     const Word mid = good + (bad - good) / 2;
     const Outcome a = run_copy(*start, mid, recording, engine);
     const Outcome b = run_copy(*start, mid, recording, "interp");
-    if (a.hash == b.hash) good = mid; else bad = mid;
+    if (a.hash == b.hash)
+      good = mid;
+    else
+      bad = mid;
   }
   const Word first = start->step + bad - 1;
-  return "cross-check failed: the " + engine + " engine and the interpreter diverge at step " +
-         std::to_string(first) + " (segment " + std::to_string(start->step) + ".." +
-         std::to_string(start->step + steps) + ", expected hash " + to_hex(expected) + ", interpreter " +
-         to_hex(interp.hash) + (interp.exception ? ", interpreter exception: " + interp.exception->message() : "") + ")";
+  return "cross-check failed: the " + engine + " engine and the interpreter diverge at step " + std::to_string(first) +
+         " (segment " + std::to_string(start->step) + ".." + std::to_string(start->step + steps) + ", expected hash " +
+         to_hex(expected) + ", interpreter " + to_hex(interp.hash) +
+         (interp.exception ? ", interpreter exception: " + interp.exception->message() : "") + ")";
 }
 
 }  // namespace

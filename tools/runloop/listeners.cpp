@@ -8,17 +8,13 @@ namespace cannonball {
 void SnapshotListener::before_step(State& state) {
   try {
     writer_.start(state, format_step_pattern(pattern_, state.step));
-  } catch (const StateFileError& e) {
-    throw RunError(std::string("failed to write state snapshot: ") + e.what());
-  }
+  } catch (const StateFileError& e) { throw RunError(std::string("failed to write state snapshot: ") + e.what()); }
 }
 
 void SnapshotListener::finish() {
   try {
     writer_.wait();
-  } catch (const StateFileError& e) {
-    throw RunError(std::string("failed to write state snapshot: ") + e.what());
-  }
+  } catch (const StateFileError& e) { throw RunError(std::string("failed to write state snapshot: ") + e.what()); }
 }
 
 CrossCheckListener::CrossCheckListener(StepMatcher when, Machine& machine)

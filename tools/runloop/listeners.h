@@ -17,7 +17,8 @@ namespace cannonball {
 // complete. A failed write ends the run (RunError) at the next snapshot or at `finish`.
 class SnapshotListener final : public RunListener {
  public:
-  SnapshotListener(StepMatcher when, std::string pattern) : RunListener(std::move(when)), pattern_(std::move(pattern)) {}
+  SnapshotListener(StepMatcher when, std::string pattern)
+      : RunListener(std::move(when)), pattern_(std::move(pattern)) {}
   void before_step(State& state) override;
   // Waits for the write in flight; RunError if it failed.
   void finish();

@@ -15,7 +15,7 @@
 namespace cannonball {
 
 struct MachineConfig {
-  std::string engine = "interp";  // fast-forward engine (engine_factory.h)
+  std::string engine = "interp";     // fast-forward engine (engine_factory.h)
   PreimageOracle* oracle = nullptr;  // null: the guest has no pre-images
   // Returns the start state again, for slot-2 replays (Prover); must give the state the
   // Machine was built from.

@@ -11,10 +11,14 @@ std::optional<Word> parse_go_uint(const std::string& text) {
   bool prefixed = false;
   if (s.size() >= 2 && s[0] == '0') {
     const char p = static_cast<char>(s[1] | 0x20);
-    if (p == 'x') base = 16, prefixed = true;
-    else if (p == 'o') base = 8, prefixed = true;
-    else if (p == 'b') base = 2, prefixed = true;
-    else base = 8;  // leading 0: octal, the 0 itself is a digit
+    if (p == 'x')
+      base = 16, prefixed = true;
+    else if (p == 'o')
+      base = 8, prefixed = true;
+    else if (p == 'b')
+      base = 2, prefixed = true;
+    else
+      base = 8;  // leading 0: octal, the 0 itself is a digit
   }
   std::string digits = prefixed ? s.substr(2) : s;
   if (digits.empty()) return std::nullopt;
@@ -32,9 +36,12 @@ std::optional<Word> parse_go_uint(const std::string& text) {
       continue;
     }
     unsigned d;
-    if (c >= '0' && c <= '9') d = static_cast<unsigned>(c - '0');
-    else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') d = static_cast<unsigned>((c | 0x20) - 'a' + 10);
-    else return std::nullopt;
+    if (c >= '0' && c <= '9')
+      d = static_cast<unsigned>(c - '0');
+    else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+      d = static_cast<unsigned>((c | 0x20) - 'a' + 10);
+    else
+      return std::nullopt;
     if (d >= base) return std::nullopt;
     if (value > (~Word{0} - d) / base) return std::nullopt;  // overflow
     value = value * base + d;
@@ -90,8 +97,10 @@ std::optional<Word> StepMatcher::next_match(Word from) const {
   if (it != exact_.end()) consider(*it);
   for (Word n : every_) {
     const Word rem = from % n;
-    if (rem == 0) consider(from);
-    else if (from <= ~Word{0} - (n - rem)) consider(from + (n - rem));
+    if (rem == 0)
+      consider(from);
+    else if (from <= ~Word{0} - (n - rem))
+      consider(from + (n - rem));
   }
   return best;
 }
@@ -147,8 +156,10 @@ std::string format_unsigned(Word value, char verb, VerbSpec spec) {
     if (base == 8 && digits.back() != '0') digits += '0';
     if (base == 16) digits += upper && verb == 'X' ? "X0" : "x0";
   }
-  if (spec.plus) digits += '+';
-  else if (spec.space) digits += ' ';
+  if (spec.plus)
+    digits += '+';
+  else if (spec.space)
+    digits += ' ';
   std::string out(digits.rbegin(), digits.rend());
   if (spec.has_width && out.size() < spec.width) {
     const std::string pad(spec.width - out.size(), ' ');
@@ -176,12 +187,18 @@ std::string format_step_pattern(const std::string& pattern, Word step) {
     size_t j = i + 1;
     for (; j < pattern.size(); ++j) {
       const char c = pattern[j];
-      if (c == '-') spec.minus = true, spec.zero = false;
-      else if (c == '0') spec.zero = !spec.minus;
-      else if (c == '+') spec.plus = true;
-      else if (c == ' ') spec.space = true;
-      else if (c == '#') spec.sharp = true;
-      else break;
+      if (c == '-')
+        spec.minus = true, spec.zero = false;
+      else if (c == '0')
+        spec.zero = !spec.minus;
+      else if (c == '+')
+        spec.plus = true;
+      else if (c == ' ')
+        spec.space = true;
+      else if (c == '#')
+        spec.sharp = true;
+      else
+        break;
     }
     for (; j < pattern.size() && pattern[j] >= '0' && pattern[j] <= '9'; ++j) {
       spec.has_width = true;

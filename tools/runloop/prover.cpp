@@ -42,7 +42,8 @@ MemProof Prover::replay_slot2(Word clock_step) const {
   }
   vm.set_slot2_mode(Vm::Slot2Mode::Eager);
   if (auto e = vm.step()) throw RunError("replay for proof slot #2 failed: " + e->message());
-  if (vm.slot2_stale()) throw RunError("internal error: replayed step " + std::to_string(target) + " is not a clock_gettime");
+  if (vm.slot2_stale())
+    throw RunError("internal error: replayed step " + std::to_string(target) + " is not a clock_gettime");
   return vm.slot2();
 }
 

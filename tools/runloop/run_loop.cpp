@@ -68,7 +68,8 @@ RunResult RunLoop::prove_step() {
 
 RunResult RunLoop::fast_forward(std::optional<Word> stop_at) {
   const Word step = machine_.state().step;
-  const Word target = machine_.prover().plan_fast_forward(schedule_.next_stop(step, stop_at), proofs_.next_match(step + 1));
+  const Word target =
+      machine_.prover().plan_fast_forward(schedule_.next_stop(step, stop_at), proofs_.next_match(step + 1));
   return machine_.advance(target - step);
 }
 

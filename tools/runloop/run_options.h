@@ -13,8 +13,8 @@ namespace cannonball {
 
 struct RunOptions {
   // Files.
-  std::string input;                  // .bin or .bin.gz
-  std::string output = "out.bin.gz";  // empty: not written
+  std::string input;                    // .bin or .bin.gz
+  std::string output = "out.bin.gz";    // empty: not written
   std::string meta_path = "meta.json";  // empty: no symbols
   // Events (step matchers, spec §12) and the files they write.
   StepMatcher proof_at, snapshot_at, stop_at, info_at, cross_check_at;
@@ -28,13 +28,15 @@ struct RunOptions {
   double host_timeout_seconds = 15;
   std::string guest_stdout, guest_stderr;  // empty: log guest output
   // Reports.
-  bool debug = false;       // traceback at the end
-  std::string debug_info;   // upstream's statistics JSON
+  bool debug = false;      // traceback at the end
+  std::string debug_info;  // upstream's statistics JSON
   std::string audit_report, timeline;
   bool fail_on_hazard = false;
   AuditConfig audit;
 
-  bool wants_audit() const { return !debug_info.empty() || !audit_report.empty() || !timeline.empty() || fail_on_hazard; }
+  bool wants_audit() const {
+    return !debug_info.empty() || !audit_report.empty() || !timeline.empty() || fail_on_hazard;
+  }
 };
 
 }  // namespace cannonball

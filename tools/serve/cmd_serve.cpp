@@ -33,11 +33,16 @@ uint64_t parse_size(const std::string& text) {
   const uint64_t value = std::stoull(text.substr(0, digits));
   const std::string unit = text.substr(digits);
   uint64_t scale = 1;
-  if (unit.empty() || unit == "B") scale = 1;
-  else if (unit == "K" || unit == "KiB") scale = uint64_t{1} << 10;
-  else if (unit == "M" || unit == "MiB") scale = uint64_t{1} << 20;
-  else if (unit == "G" || unit == "GiB") scale = uint64_t{1} << 30;
-  else throw CliError("invalid --memory-budget '" + text + "' (use e.g. 512MiB or 2GiB)");
+  if (unit.empty() || unit == "B")
+    scale = 1;
+  else if (unit == "K" || unit == "KiB")
+    scale = uint64_t{1} << 10;
+  else if (unit == "M" || unit == "MiB")
+    scale = uint64_t{1} << 20;
+  else if (unit == "G" || unit == "GiB")
+    scale = uint64_t{1} << 30;
+  else
+    throw CliError("invalid --memory-budget '" + text + "' (use e.g. 512MiB or 2GiB)");
   return value * scale;
 }
 
@@ -70,18 +75,19 @@ int serve_main(int argc, char** argv) {
   app.add_option("--snapshot-dir", snapshot_dir,
                  "keep checkpoints that do not fit the budget as state files here (and reuse the ones already there)");
   app.add_option("--preimage-dir", preimage_dir, "serve pre-images from files DIR/<hex key> instead of a host");
-  app.add_option("--host-timeout", host_timeout_seconds, "seconds to wait for the pre-image host")->capture_default_str();
+  app.add_option("--host-timeout", host_timeout_seconds, "seconds to wait for the pre-image host")
+      ->capture_default_str();
   app.add_option("--max-steps", max_steps, "trace at most this many steps (default: until the guest exits)");
-  app.add_option("--interval", interval, "steps between checkpoints before the budget thins them")->capture_default_str();
+  app.add_option("--interval", interval, "steps between checkpoints before the budget thins them")
+      ->capture_default_str();
   app.add_option("--threads", threads, "worker threads answering queries")->capture_default_str();
   app.add_option("--engine", engine, "fast-forward engine: jit or interp")->capture_default_str();
   app.add_option("host", host_args, "pre-image host command and its arguments (after --)");
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return parse_error_exit(app, e);
-  }
-  if (!is_binary_state_path(input)) throw CliError("invalid input state " + input + ": the name must end in .bin or .bin.gz");
+  } catch (const CLI::ParseError& e) { return parse_error_exit(app, e); }
+  if (!is_binary_state_path(input))
+    throw CliError("invalid input state " + input + ": the name must end in .bin or .bin.gz");
   std::string host;
   int port = 0;
   parse_listen(listen, host, port);
@@ -95,14 +101,13 @@ int serve_main(int argc, char** argv) {
   if (engine != "jit" && engine != "interp") throw CliError("unknown engine '" + engine + "' (use jit or interp)");
   if (interval == 0) throw CliError("--interval must be at least 1");
   if (threads == 0 || threads > 256) throw CliError("--threads must be between 1 and 256");
-  if (!host_args.empty() && !preimage_dir.empty()) throw CliError("give either a host command or --preimage-dir, not both");
+  if (!host_args.empty() && !preimage_dir.empty())
+    throw CliError("give either a host command or --preimage-dir, not both");
 
   std::chrono::milliseconds host_timeout;
   try {
     host_timeout = host_timeout_from_seconds(host_timeout_seconds);
-  } catch (const std::invalid_argument& e) {
-    throw CliError(std::string("--host-timeout: ") + e.what());
-  }
+  } catch (const std::invalid_argument& e) { throw CliError(std::string("--host-timeout: ") + e.what()); }
 
   Logger log(stderr);
   std::unique_ptr<PreimageOracle> source;
@@ -121,9 +126,7 @@ int serve_main(int argc, char** argv) {
       if (g_stop) throw CliError("interrupted during the first pass");
       log.info("tracing", {{"step", std::to_string(step)}});
     });
-  } catch (const OracleError& e) {
-    throw CliError(e.what());
-  }
+  } catch (const OracleError& e) { throw CliError(e.what()); }
   if (auto* host_oracle = dynamic_cast<HostOracle*>(source.get())) host_oracle->close();  // all recorded
   const TraceStatus status = store.status();
   log.info("trace ready", {{"end", std::to_string(store.end_step())},

@@ -3,12 +3,12 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
 #include <functional>
 #include <new>
 #include <set>
-#include <unistd.h>
 
 #include "runtime/hex.h"
 #include "runtime/preimage.h"
@@ -64,7 +64,8 @@ Word optional_number(const httplib::Request& req, const char* name, Word fallbac
 Word parse_query_number(const std::string& name, const std::string& text) {
   const auto bad = [&] {
     std::string shown = text.size() > 40 ? text.substr(0, 40) + "..." : text;
-    return QueryError(400, "parameter '" + name + "' must be an integer below 2^64 (decimal or 0x-hex), got '" + shown + "'");
+    return QueryError(
+        400, "parameter '" + name + "' must be an integer below 2^64 (decimal or 0x-hex), got '" + shown + "'");
   };
   const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
   const std::string digits = hex ? text.substr(2) : text;
@@ -72,9 +73,12 @@ Word parse_query_number(const std::string& name, const std::string& text) {
   Word value = 0;
   for (char c : digits) {
     unsigned digit;
-    if (c >= '0' && c <= '9') digit = static_cast<unsigned>(c - '0');
-    else if (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f') digit = static_cast<unsigned>((c | 0x20) - 'a' + 10);
-    else throw bad();
+    if (c >= '0' && c <= '9')
+      digit = static_cast<unsigned>(c - '0');
+    else if (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+      digit = static_cast<unsigned>((c | 0x20) - 'a' + 10);
+    else
+      throw bad();
     const Word base = hex ? 16 : 10;
     if (value > (~Word{0} - digit) / base) throw bad();
     value = value * base + digit;
@@ -106,21 +110,19 @@ std::string ApiServer::status_json() const {
   const double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   Json j{{"prestateStep", store_.start_step()},
          {"traceEnd", store_.end_step()},
-         {"checkpoints",
-          Json{{"inMemory", s.checkpoints_in_memory},
-               {"onDisk", s.checkpoints_on_disk},
-               {"interval", s.interval},
-               {"bytes", s.checkpoint_bytes},
-               {"budget", s.memory_budget}}},
+         {"checkpoints", Json{{"inMemory", s.checkpoints_in_memory},
+                              {"onDisk", s.checkpoints_on_disk},
+                              {"interval", s.interval},
+                              {"bytes", s.checkpoint_bytes},
+                              {"budget", s.memory_budget}}},
          {"residentBytes", resident_bytes()},
-         {"queries",
-          Json{{"state", counters_.state.load()},
-               {"proof", counters_.proof.load()},
-               {"position", counters_.position.load()},
-               {"trace", counters_.trace.load()},
-               {"status", counters_.status.load()},
-               {"errors", counters_.errors.load()},
-               {"inFlight", counters_.in_flight.load()}}},
+         {"queries", Json{{"state", counters_.state.load()},
+                          {"proof", counters_.proof.load()},
+                          {"position", counters_.position.load()},
+                          {"trace", counters_.trace.load()},
+                          {"status", counters_.status.load()},
+                          {"errors", counters_.errors.load()},
+                          {"inFlight", counters_.in_flight.load()}}},
          {"firstPassSeconds", store_.build_seconds()},
          {"stepsPerSecond", store_.jit_steps_per_second()},
          {"uptimeSeconds", uptime}};
@@ -180,10 +182,12 @@ void ApiServer::install_routes() {
            if (!body.is_object() || !body.contains("steps") || !body["steps"].is_array() || body.size() != 1)
              throw QueryError(400, "expected a JSON object {\"steps\": [N, ...]}");
            const Json& steps = body["steps"];
-           if (steps.size() > MaxBatch) throw QueryError(400, "at most " + std::to_string(MaxBatch) + " steps per request");
+           if (steps.size() > MaxBatch)
+             throw QueryError(400, "at most " + std::to_string(MaxBatch) + " steps per request");
            Json out = Json::array();
            for (const Json& step : steps) {
-             if (!step.is_number_unsigned()) throw QueryError(400, "steps must be non-negative integers below 2^64, got " + step.dump());
+             if (!step.is_number_unsigned())
+               throw QueryError(400, "steps must be non-negative integers below 2^64, got " + step.dump());
              out.push_back(state_json(store_.state_at(step.get<Word>())));
            }
            return Json{{"states", out}}.dump(2) + "\n";
@@ -210,23 +214,27 @@ void ApiServer::install_routes() {
           const Word number = required_number(req, "number");
           const Word after = optional_number(req, "after", store_.start_step());
           const Word limit = optional_number(req, "limit", DefaultScanLimit);
-          return Json{{"number", number}, {"after", after}, {"step", store_.first_syscall(number, after, limit)}}.dump(2) + "\n";
+          return Json{{"number", number}, {"after", after}, {"step", store_.first_syscall(number, after, limit)}}.dump(
+                     2) +
+                 "\n";
         }));
-  s.Get("/v1/position/pc", answer(counters_.position, [this](const httplib::Request& req) {
-          expect_params(req, {"pc", "after", "limit"});
-          const Word pc = required_number(req, "pc");
-          const Word after = optional_number(req, "after", store_.start_step());
-          const Word limit = optional_number(req, "limit", DefaultScanLimit);
-          return Json{{"pc", hex_word(pc)}, {"after", after}, {"step", store_.first_pc(pc, after, limit)}}.dump(2) + "\n";
-        }));
+  s.Get(
+      "/v1/position/pc", answer(counters_.position, [this](const httplib::Request& req) {
+        expect_params(req, {"pc", "after", "limit"});
+        const Word pc = required_number(req, "pc");
+        const Word after = optional_number(req, "after", store_.start_step());
+        const Word limit = optional_number(req, "limit", DefaultScanLimit);
+        return Json{{"pc", hex_word(pc)}, {"after", after}, {"step", store_.first_pc(pc, after, limit)}}.dump(2) + "\n";
+      }));
 
   // Unknown paths and methods, and requests httplib itself rejects, get a JSON error too.
   s.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     ++counters_.errors;
-    std::string message = res.status == 404 ? "no such endpoint: " + req.method + " " + req.path +
-                                                  " (see GET /v1/status, /v1/trace, /v1/state, /v1/proof, /v1/position/...)"
-                                            : "bad request (HTTP " + std::to_string(res.status) + ")";
+    std::string message = res.status == 404
+                              ? "no such endpoint: " + req.method + " " + req.path +
+                                    " (see GET /v1/status, /v1/trace, /v1/state, /v1/proof, /v1/position/...)"
+                              : "bad request (HTTP " + std::to_string(res.status) + ")";
     res.set_content(error_json(message), "application/json");
     return httplib::Server::HandlerResponse::Handled;
   }));

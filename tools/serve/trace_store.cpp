@@ -7,10 +7,10 @@
 #include "runtime/hex.h"
 #include "runtime/state_file.h"
 #include "tools/cannonball/cli_common.h"
+#include "tools/cannonball/proof_json.h"
 #include "tools/runloop/engine_factory.h"
 #include "tools/runloop/machine.h"
 #include "tools/runloop/run_loop.h"
-#include "tools/cannonball/proof_json.h"
 
 namespace cannonball {
 namespace {
@@ -79,7 +79,8 @@ class TraceStore::Cursor {
       const RunResult r = engine->advance(target - state.step);
       if (r.exception) throw QueryError(500, "internal error: replay raised " + r.exception->message());
     }
-    if (state.step != target) throw QueryError(500, "internal error: replay ended at step " + std::to_string(state.step));
+    if (state.step != target)
+      throw QueryError(500, "internal error: replay ended at step " + std::to_string(state.step));
   }
 
   State state;
@@ -229,9 +230,7 @@ void TraceStore::build(const std::function<void(Word)>& progress) {
   State live;
   try {
     live = read_state_file(options_.input_path);
-  } catch (const StateFileError& e) {
-    throw CliError(std::string("failed to load state: ") + e.what());
-  }
+  } catch (const StateFileError& e) { throw CliError(std::string("failed to load state: ") + e.what()); }
   prestate_prefix_ = to_hex(state_hash(encode_witness(live))).substr(2, 16);
   scan_existing_snapshots();
   start_step_ = live.step;
@@ -330,14 +329,16 @@ std::unique_ptr<TraceStore::Cursor> TraceStore::cursor_at(Word step) const {
 
 void TraceStore::check_step(Word step, bool need_executable) const {
   if (step < start_step_)
-    throw QueryError(404, "step " + std::to_string(step) + " is before the prestate's step " + std::to_string(start_step_));
+    throw QueryError(404,
+                     "step " + std::to_string(step) + " is before the prestate's step " + std::to_string(start_step_));
   const std::string end = std::to_string(end_step_);
   if (end_exception_ && (step > end_step_ || (need_executable && step == end_step_)))
     throw QueryError(422, "the trace ends at step " + end + " with a VM exception: " + end_exception_->message());
   if (step > end_step_ || (need_executable && step == end_step_)) {
-    const std::string what = final_->exited ? "the guest exits at step " + end
-                                            : "the trace was cut at step " + end + " (--max-steps)";
-    throw QueryError(404, "step " + std::to_string(step) + (need_executable ? " has no step to prove: " : " is past the end: ") + what);
+    const std::string what =
+        final_->exited ? "the guest exits at step " + end : "the trace was cut at step " + end + " (--max-steps)";
+    throw QueryError(404, "step " + std::to_string(step) +
+                              (need_executable ? " has no step to prove: " : " is past the end: ") + what);
   }
 }
 
@@ -345,8 +346,10 @@ StateAnswer TraceStore::state_at(Word step) const {
   check_step(step, false);
   std::unique_ptr<Cursor> cursor;
   State final_copy;
-  if (step == end_step_) final_copy = *final_;
-  else cursor = cursor_at(step);
+  if (step == end_step_)
+    final_copy = *final_;
+  else
+    cursor = cursor_at(step);
   State& copy = cursor ? cursor->state : final_copy;
   StateAnswer answer;
   answer.step = copy.step;
@@ -364,8 +367,10 @@ MemProof TraceStore::slot2_for_clock(Word clock_step) const {
   }
   std::unique_ptr<Cursor> cursor = cursor_at(clock_step - 1);
   cursor->vm.set_slot2_mode(Vm::Slot2Mode::Eager);
-  if (auto e = cursor->vm.step()) throw QueryError(500, "internal error: replay for proof slot #2 raised " + e->message());
-  if (cursor->vm.slot2_stale()) throw QueryError(500, "internal error: step " + std::to_string(clock_step - 1) + " is not a clock_gettime");
+  if (auto e = cursor->vm.step())
+    throw QueryError(500, "internal error: replay for proof slot #2 raised " + e->message());
+  if (cursor->vm.slot2_stale())
+    throw QueryError(500, "internal error: step " + std::to_string(clock_step - 1) + " is not a clock_gettime");
   const MemProof proof = cursor->vm.slot2();
   std::lock_guard<std::mutex> lock(slot2_mutex_);
   if (slot2_cache_.size() >= Slot2CacheLimit) slot2_cache_.erase(slot2_cache_.begin());
@@ -381,7 +386,8 @@ std::string TraceStore::proof_at(Word step) const {
   const Word clock = cursor->vm.slot2_stale() ? cursor->vm.deferred_clock_step() : cursor->base_clock_step;
   if (clock != 0) cursor->vm.set_slot2(slot2_for_clock(clock));
   StepWitness witness;
-  if (auto e = cursor->vm.step_with_proof(witness)) throw QueryError(422, "the step raises a VM exception: " + e->message());
+  if (auto e = cursor->vm.step_with_proof(witness))
+    throw QueryError(422, "the step raises a VM exception: " + e->message());
   return proof_json(witness);
 }
 
@@ -396,8 +402,10 @@ Word TraceStore::preimage_read_step(Word k) const {
   const Checkpoint& cp = checkpoints_[index];
   auto cursor = std::make_unique<Cursor>(State(*cp.state), recording_, options_.engine, cp.last_clock_step);
   Word count = cp.preimage_reads_before;
-  const RunResult r = advance_counting_reads(*cursor->engine, cursor->vm, end_step_ - cp.step, [&] { return ++count < k; });
-  if (r.exception || count != k) throw QueryError(500, "internal error: replay found " + std::to_string(count) + " reads, not " + std::to_string(k));
+  const RunResult r =
+      advance_counting_reads(*cursor->engine, cursor->vm, end_step_ - cp.step, [&] { return ++count < k; });
+  if (r.exception || count != k)
+    throw QueryError(500, "internal error: replay found " + std::to_string(count) + " reads, not " + std::to_string(k));
   return cursor->state.step - 1;
 }
 
@@ -415,16 +423,20 @@ Word TraceStore::scan(Word after, Word limit, const std::function<bool(const Sta
 }
 
 Word TraceStore::first_syscall(Word number, Word after, Word limit) const {
-  return scan(after, limit, [number](const State& s) {
-    if (!next_step_executes(s)) return false;
-    const Thread& t = s.current_thread();
-    return (t.pc & 3) == 0 && (s.memory.read_u32(t.pc) & 0xFC00'003Fu) == 0x0C && t.regs[2] == number;
-  }, "executes that syscall");
+  return scan(
+      after, limit,
+      [number](const State& s) {
+        if (!next_step_executes(s)) return false;
+        const Thread& t = s.current_thread();
+        return (t.pc & 3) == 0 && (s.memory.read_u32(t.pc) & 0xFC00'003Fu) == 0x0C && t.regs[2] == number;
+      },
+      "executes that syscall");
 }
 
 Word TraceStore::first_pc(Word pc, Word after, Word limit) const {
-  return scan(after, limit, [pc](const State& s) { return next_step_executes(s) && s.current_thread().pc == pc; },
-              "executes that pc");
+  return scan(
+      after, limit, [pc](const State& s) { return next_step_executes(s) && s.current_thread().pc == pc; },
+      "executes that pc");
 }
 
 }  // namespace cannonball

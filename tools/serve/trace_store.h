@@ -118,7 +118,7 @@ class TraceStore {
   TraceOptions options_;
   PreimageOracle* source_;
   RecordingOracle recording_;
-  std::string prestate_prefix_;  // hex of the prestate hash, naming snapshot files
+  std::string prestate_prefix_;          // hex of the prestate hash, naming snapshot files
   std::vector<Checkpoint> checkpoints_;  // ascending steps
   std::map<Word, std::string> existing_snapshots_;
   Word interval_ = 0;
