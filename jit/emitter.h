@@ -29,6 +29,9 @@ namespace cannonball::jit {
 
 using EntryFn = void (*)(JitContext* ctx, const void* code);
 
+// Whether the host has LZCNT, which the native clz/clo/dclz/dclo need (else they use the helper).
+bool host_has_lzcnt();
+
 class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
  public:
   explicit Emitter(size_t capacity);
@@ -51,6 +54,13 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
     const void* stub;   // execute-view address
   };
   const std::vector<ChainCell>& last_chains() const { return chains_; }
+  // How the last emitted block runs its instructions: as host code, or through the interpreter
+  // helper (rows the table marks Helper, and Native rows the host cannot emit).
+  struct InsnCounts {
+    Word native = 0;
+    Word helper = 0;
+  };
+  const InsnCounts& last_insn_counts() const { return insn_counts_; }
 
  private:
   // Stubs emitted after the block body (cold paths).
@@ -105,6 +115,7 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   };
   std::vector<PendingChain> pending_chains_;
   std::vector<ChainCell> chains_;
+  InsnCounts insn_counts_;
   std::deque<Xbyak::Label> labels_;               // labels used by cold code
   std::vector<std::function<void()>> cold_code_;  // emitted after the block body
   Xbyak::Label& new_label() { return labels_.emplace_back(); }

@@ -195,6 +195,8 @@ const void* JitRuntime::lookup_or_translate(Word pc) {
     for (const Link& link : aiming->second) *link.cell = code;
   page_blocks_[page_index].push_back(pc);
   ++stats_.blocks_translated;
+  stats_.insns_native += emitter_.last_insn_counts().native;
+  stats_.insns_helper += emitter_.last_insn_counts().helper;
   LookupEntry& slot = lookup_[(pc >> 2) & (LookupEntries - 1)];  // clear_code may have reset it
   slot = LookupEntry{pc, code};
   return code;
