@@ -210,7 +210,9 @@ const void* JitRuntime::lookup_or_translate(Word pc) {
     return nullptr;
   }
   if (emitter_.remaining() < MinFreeCode) clear_code();
+  const size_t free_before = emitter_.remaining();
   const void* code = emitter_.emit_block(plan_);
+  stats_.code_bytes += free_before - emitter_.remaining();
   record_on_page(pc);
   blocks_.get(pc, code) = code;
   // Link this block's direct exits to targets that exist, and every cell aiming at this block.

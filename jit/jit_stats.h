@@ -7,6 +7,7 @@ namespace cannonball::jit {
 
 struct JitStats {
   Word blocks_translated = 0;
+  Word code_bytes = 0;  // bytes of generated code emitted (blocks and their cold paths)
   Word blocks_invalidated = 0;
   Word code_flushes = 0;
   Word block_entries = 0;          // entries from C++ into generated code
