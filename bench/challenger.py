@@ -13,8 +13,13 @@ machine's other load disturbs far less than wall time; wall seconds and peak RSS
 Workloads: the go-ethereum guest (medium), the 1 GiB random-memory guest (bigmem), and the
 op-program captures build/opprogram/<case>/case.json (their prestate and host command).
 
+With --before REV the same runs are made, alternating, with the cannonball of another revision
+too (built once under build/rev-<sha>/, as bench/compare_revisions.sh does), and the report shows
+both side by side: "before" is REV, "after" this tree.
+
 usage: bench/challenger.py [--rounds 3] [--workloads geth-medium,bigmem,op-program-tiny-valid]
                            [--kinds plain,info-at,snapshot-at,proof-at,debug-info,all] [--out bench/results]
+                           [--before REV]
 """
 import argparse
 import glob
@@ -37,6 +42,29 @@ WORKLOADS = {
 
 def cb(*args, **kw):
     return subprocess.run([CANNONBALL, *args], capture_output=True, text=True, check=True, **kw)
+
+
+def build_revision(rev):
+    """The cannonball binary of revision `rev`, built once under build/rev-<sha>/ (the layout
+    bench/compare_revisions.sh uses, so either tool reuses the other's build)."""
+    sha = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", rev], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    old = os.path.join(B, "rev-" + sha)
+    binary = os.path.join(old, "build", "tools", "cannonball")
+    if not os.path.exists(binary):
+        src = os.path.join(old, "src")
+        subprocess.run(["rm", "-rf", src], check=True)
+        os.makedirs(src)
+        archive = subprocess.Popen(["git", "-C", ROOT, "archive", sha], stdout=subprocess.PIPE)
+        subprocess.run(["tar", "-x", "-C", src], stdin=archive.stdout, check=True)
+        if archive.wait() != 0:
+            raise RuntimeError(f"git archive {sha} failed")
+        env = dict(os.environ, CCACHE_BASEDIR=src, CCACHE_NOHASHDIR="true")
+        subprocess.run(["cmake", "-S", src, "-B", os.path.join(old, "build"), "-G", "Ninja",
+                        "-DCMAKE_BUILD_TYPE=Release"], check=True, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(["ninja", "-C", os.path.join(old, "build"), "-j2", "cannonball"], check=True, env=env,
+                       stdout=subprocess.DEVNULL)
+    return sha, binary
 
 
 def final_step(state):
@@ -71,7 +99,7 @@ def flag_sets(out, proof_step):
             "all": info + snap + proof + debug}
 
 
-def measure(name, start_state, host_args, rounds, tmp, kinds):
+def measure(name, start_state, host_args, rounds, tmp, kinds, sides):
     # The trace length: run once to the end.
     end = os.path.join(tmp, name.replace(" ", "-") + "-end.bin.gz")
     cb("run", "--engine", "jit", "--input", start_state, "--output", end, "--meta", "", *host_args)
@@ -81,20 +109,25 @@ def measure(name, start_state, host_args, rounds, tmp, kinds):
     out = os.path.join(tmp, name.replace(" ", "-") + "-flags")
     os.makedirs(out, exist_ok=True)
     sets = flag_sets(out, proof_step)
-    base = [CANNONBALL, "run", "--engine", "jit", "--input", start_state, "--output", "", "--meta", "", "--stop-at", stop]
-    rows = {k: [] for k in kinds}
-    for _ in range(rounds):  # alternating, so that load on the machine hits every kind alike
+    args = ["run", "--engine", "jit", "--input", start_state, "--output", "", "--meta", "", "--stop-at", stop]
+    rows = {side: {k: [] for k in kinds} for side in sides}
+    for _ in range(rounds):  # alternating, so that load on the machine hits every kind and side alike
         for kind in kinds:
-            wall, cpu, rss = timed(base + sets[kind] + host_args)
-            rows[kind].append({"wall_s": wall, "cpu_s": cpu, "rss_kib": rss})
+            for side, binary in sides.items():
+                wall, cpu, rss = timed([binary, *args] + sets[kind] + host_args)
+                rows[side][kind].append({"wall_s": wall, "cpu_s": cpu, "rss_kib": rss})
     snapshots = len(glob.glob(out + "/*.bin.gz"))
-    med = {k: {m: statistics.median(r[m] for r in rows[k]) for m in ("wall_s", "cpu_s", "rss_kib")} for k in kinds}
-    result = {"workload": name, "steps": proof_step + 1, "proof_step": proof_step, "snapshots": snapshots,
-              "median": med, "rounds": rows}
-    if "plain" in kinds and "all" in kinds:
-        result.update(plain_s=med["plain"]["cpu_s"], flags_s=med["all"]["cpu_s"],
-                      overhead=med["all"]["cpu_s"] / med["plain"]["cpu_s"] - 1)
-    return result
+    results = {}
+    for side in sides:
+        med = {k: {m: statistics.median(r[m] for r in rows[side][k]) for m in ("wall_s", "cpu_s", "rss_kib")}
+               for k in kinds}
+        result = {"workload": name, "side": side, "steps": proof_step + 1, "proof_step": proof_step,
+                  "snapshots": snapshots, "median": med, "rounds": rows[side]}
+        if "plain" in kinds and "all" in kinds:
+            result.update(plain_s=med["plain"]["cpu_s"], flags_s=med["all"]["cpu_s"],
+                          overhead=med["all"]["cpu_s"] / med["plain"]["cpu_s"] - 1)
+        results[side] = result
+    return results
 
 
 def svg(results):
@@ -105,7 +138,8 @@ def svg(results):
            '<text x="10" y="20" font-size="14">CPU seconds (median): plain vs op-challenger flags</text>']
     for i, r in enumerate(results):
         y = 40 + 50 * i
-        out.append(f'<text x="10" y="{y + 20}">{r["workload"]}</text>')
+        label = r["workload"] + (f' ({r["side"]})' if len({x["side"] for x in results}) > 1 else "")
+        out.append(f'<text x="10" y="{y + 20}">{label}</text>')
         for j, (kind, color) in enumerate((("plain_s", "#4a7"), ("flags_s", "#c64"))):
             yy = y + j * (bar + 2)
             out.append(f'<rect x="{left}" y="{yy}" width="{r[kind] * scale:.1f}" height="{bar}" fill="{color}"/>')
@@ -131,8 +165,8 @@ def opprogram_cases():
 
 
 def table(results, kinds):
-    head = "| workload | steps | snapshots | " + " | ".join(kinds) + " |"
-    lines = [head, "|---|---|---|" + "---|" * len(kinds)]
+    head = "| workload | revision | steps | snapshots | " + " | ".join(kinds) + " |"
+    lines = [head, "|---|---|---|---|" + "---|" * len(kinds)]
     for r in results:
         plain = r["median"].get("plain", {}).get("cpu_s")
         cells = []
@@ -142,7 +176,8 @@ def table(results, kinds):
             if plain and k != "plain":
                 cell += f" ({m['cpu_s'] / plain:.2f}×)"
             cells.append(cell)
-        lines.append(f"| {r['workload']} | {r['steps']:,} | {r['snapshots']} | " + " | ".join(cells) + " |")
+        lines.append(f"| {r['workload']} | {r.get('label', r['side'])} | {r['steps']:,} | {r['snapshots']} | "
+                     + " | ".join(cells) + " |")
     return lines
 
 
@@ -154,8 +189,17 @@ def main():
     ap.add_argument("--kinds", default="plain,info-at,snapshot-at,proof-at,debug-info,all",
                     help="flag sets to run: plain, info-at, snapshot-at, proof-at, debug-info, all")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
+    ap.add_argument("--before", help="also run this revision's cannonball (git revision), side by side")
     args = ap.parse_args()
     kinds = args.kinds.split(",")
+    head = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip() or "this tree"
+    sides, labels = {}, {}
+    if args.before:
+        sha, sides["before"] = build_revision(args.before)
+        labels["before"] = f"before ({sha})"
+    sides["after"] = CANNONBALL
+    labels["after"] = f"after ({head})" if args.before else head
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.workloads.split(","):
@@ -164,14 +208,22 @@ def main():
             else:
                 state, host = os.path.join(tmp, name + ".bin.gz"), []
                 cb("load-elf", "--type", "multithreaded64-5", "--path", WORKLOADS[name], "--out", state, "--meta", "")
-            r = measure(name, state, host, args.rounds, tmp, kinds)
-            results.append(r)
-            print("\n".join(table([r], kinds)[2:]), flush=True)
+            by_side = measure(name, state, host, args.rounds, tmp, kinds, sides)
+            for side, r in by_side.items():
+                r["label"] = labels[side]
+                results.append(r)
+            print("\n".join(table(list(by_side.values()), kinds)[2:]), flush=True)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "challenger.json"), "w") as f:
         json.dump(results, f, indent=2)
     lines = ["CPU seconds (user + system, median of the rounds), ratio to the plain run in brackets.", ""]
     lines += table(results, kinds)
+    if args.before and "plain" in kinds and "all" in kinds:
+        lines += ["", "All flags over the plain run, before and after:", "",
+                  "| workload | before | after |", "|---|---|---|"]
+        for name in dict.fromkeys(r["workload"] for r in results):
+            pair = {r["side"]: r for r in results if r["workload"] == name}
+            lines.append(f"| {name} | {pair['before']['overhead'] * 100:+.1f} % | {pair['after']['overhead'] * 100:+.1f} % |")
     with open(os.path.join(args.out, "challenger.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     if all("flags_s" in r for r in results):

@@ -277,17 +277,22 @@ class Parser {
   size_t pos_;
 };
 
-void read_stack(Parser& in, std::vector<Thread>& stack, const char* name) {
+// `canonical` is cleared when a thread's bytes are ones the encoder never writes (an exited flag
+// other than 0 or 1, which decodes as true).
+void read_stack(Parser& in, std::vector<Thread>& stack, const char* name, bool& canonical) {
   const Word count = in.u64(name);
   stack.reserve(std::min<Word>(count, 1024));  // the count is not trusted; the data is
   uint8_t bytes[ThreadSize];
   for (Word i = 0; i < count; ++i) {
     in.read(bytes, ThreadSize, "thread");
     stack.push_back(decode_thread(bytes));
+    if (std::memcmp(encode_thread(stack.back()).data(), bytes, ThreadSize) != 0) canonical = false;
   }
 }
 
-State parse_state(ByteSource& source) {
+// Every other field is either stored as read or rejected unless canonical (flags, page order,
+// trailing bytes), so a state this accepts re-encodes to the same bytes iff `canonical` stays set.
+State parse_state(ByteSource& source, bool& canonical) {
   uint8_t version;
   if (source.read_some(&version, 1) == 0) throw StateFileError("empty state file");
   if (version != StateVersion)
@@ -328,8 +333,8 @@ State parse_state(ByteSource& source) {
     throw StateFileError("invalid traverseRight flag " + std::to_string(traverse_right) + " (must be 0 or 1)");
   state.traverse_right = traverse_right == 1;
   state.next_thread_id = body.u64("next thread id");
-  read_stack(body, state.left_stack, "left thread stack");
-  read_stack(body, state.right_stack, "right thread stack");
+  read_stack(body, state.left_stack, "left thread stack", canonical);
+  read_stack(body, state.right_stack, "right thread stack", canonical);
   const uint32_t hint_len = body.u32("last hint length");
   for (uint32_t done = 0; done < hint_len;) {  // grown as the bytes arrive, not from the length
     const uint32_t chunk = std::min<uint32_t>(hint_len - done, 1u << 16);
@@ -453,6 +458,7 @@ class AtomicFile {
     if (!temp_.empty()) ::unlink(temp_.c_str());
   }
 
+  int fd() const { return fd_; }
   void write(const uint8_t* data, size_t size) {
     while (size > 0) {
       const ssize_t n = ::write(fd_, data, size);
@@ -551,7 +557,8 @@ std::vector<uint8_t> serialize_state(const State& state) {
 
 State deserialize_state(const std::vector<uint8_t>& bytes) {
   MemorySource source(bytes.data(), bytes.size());
-  return parse_state(source);
+  bool canonical = true;
+  return parse_state(source, canonical);
 }
 
 bool is_binary_state_path(const std::string& path) { return has_suffix(path, ".bin") || has_suffix(path, ".bin.gz"); }
@@ -591,35 +598,97 @@ void write_file_atomic(const std::string& path, const std::vector<uint8_t>& byte
 }
 
 State read_state_file(const std::string& path) {
+  StateFileOrigin origin;
+  return read_state_file(path, origin);
+}
+
+State read_state_file(const std::string& path, StateFileOrigin& origin) {
   if (!is_binary_state_path(path))
     throw StateFileError("unsupported state file " + path + ": the name must end in .bin or .bin.gz");
   try {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) throw StateFileError("cannot open " + path + ": " + errno_text());
-    if (!has_suffix(path, ".gz")) {
-      FileSource file(fd.get(), path);
-      return parse_state(file);
-    }
     struct stat info {};
     if (::fstat(fd.get(), &info) != 0) throw StateFileError("cannot read " + path + ": " + errno_text());
+    origin = StateFileOrigin{path,
+                             static_cast<uint64_t>(info.st_dev),
+                             static_cast<uint64_t>(info.st_ino),
+                             static_cast<uint64_t>(info.st_size),
+                             int64_t{info.st_mtim.tv_sec} * 1000000000 + info.st_mtim.tv_nsec,
+                             false};
+    bool canonical = true;
+    if (!has_suffix(path, ".gz")) {
+      FileSource file(fd.get(), path);
+      State state = parse_state(file, canonical);
+      origin.reusable = canonical;
+      return state;
+    }
     auto members = ParallelGzipSource::index(fd.get(), static_cast<uint64_t>(info.st_size));
     if (!members.empty()) {
       try {
         ParallelGzipSource source(fd.get(), path, std::move(members));
-        return parse_state(source);
+        State state = parse_state(source, canonical);
+        origin.reusable = canonical;  // this writer's layout: every member was indexed and read
+        return state;
       } catch (const ParallelGzipSource::NotIndexed&) {
         // Laid out unlike this writer's files after all: the plain stream decides.
+        canonical = true;
       }
       if (::lseek(fd.get(), 0, SEEK_SET) != 0) throw StateFileError("cannot read " + path + ": " + errno_text());
     }
     FileSource file(fd.get(), path);
     GzipStreamSource gz(file, path);
-    return parse_state(gz);
+    return parse_state(gz, canonical);  // another writer's gzip layout: not reused
   } catch (const StateFileError& e) {
     const std::string what = e.what();
     if (what.find(path) != std::string::npos) throw;
     throw StateFileError(path + ": " + what);
   }
+}
+
+bool copy_state_file(const StateFileOrigin& origin, const std::string& path) {
+  if (!origin.reusable || !is_binary_state_path(path) || has_suffix(origin.path, ".gz") != has_suffix(path, ".gz"))
+    return false;
+  Fd in(::open(origin.path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return false;
+  auto unchanged = [&] {
+    struct stat info {};
+    return ::fstat(in.get(), &info) == 0 && static_cast<uint64_t>(info.st_dev) == origin.device &&
+           static_cast<uint64_t>(info.st_ino) == origin.inode && static_cast<uint64_t>(info.st_size) == origin.size &&
+           int64_t{info.st_mtim.tv_sec} * 1000000000 + info.st_mtim.tv_nsec == origin.mtime_ns;
+  };
+  if (!unchanged()) return false;
+  AtomicFile out(path);
+  // In the kernel where it can (no copy through user space); by reads and writes where not.
+  uint64_t done = 0;
+  bool in_kernel = true;
+  std::vector<uint8_t> buffer;
+  while (done < origin.size) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(origin.size - done, uint64_t{1} << 30));
+    if (in_kernel) {
+      loff_t offset = static_cast<loff_t>(done);
+      const ssize_t n = ::copy_file_range(in.get(), &offset, out.fd(), nullptr, want, 0);
+      if (n > 0) {
+        done += static_cast<uint64_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP && errno != EPERM)
+        throw StateFileError("cannot write " + path + ": " + errno_text());
+      if (n == 0) return false;  // the file ended early: it changed since it was read
+      in_kernel = false;
+      buffer.resize(size_t{8} << 20);
+    }
+    const ssize_t n = ::pread(in.get(), buffer.data(), std::min(want, buffer.size()), static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw StateFileError("cannot read " + origin.path + ": " + errno_text());
+    if (n == 0) return false;
+    out.write(buffer.data(), static_cast<size_t>(n));
+    done += static_cast<uint64_t>(n);
+  }
+  if (!unchanged()) return false;  // changed while being copied: the temporary file is dropped
+  out.commit();
+  return true;
 }
 
 void write_state_file(const State& state, const std::string& path) {

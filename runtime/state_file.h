@@ -23,6 +23,23 @@ bool is_binary_state_path(const std::string& path);  // ends in .bin or .bin.gz
 State read_state_file(const std::string& path);
 void write_state_file(const State& state, const std::string& path);
 
+// Where a state was read from: the file as it was when read, and whether it can stand for a file
+// this writer would write for that state: its uncompressed bytes are exactly the state's encoding,
+// and a .gz file is in this writer's multi-member layout (so it loads as fast as a written one).
+struct StateFileOrigin {
+  std::string path;
+  uint64_t device = 0, inode = 0, size = 0;
+  int64_t mtime_ns = 0;
+  bool reusable = false;
+};
+State read_state_file(const std::string& path, StateFileOrigin& origin);
+// Writes the state read from `origin` to `path` by copying that file (temp file + rename, every
+// write checked), instead of encoding and compressing it again, and returns true. Returns false
+// having written nothing when the copy could not stand for what write_state_file writes: the file
+// changed since it was read, is not `reusable`, or differs from `path` in compression (.bin /
+// .bin.gz).
+bool copy_state_file(const StateFileOrigin& origin, const std::string& path);
+
 // Writes state files in the background, for snapshots taken while a run goes on: start() forks a
 // child that holds a copy-on-write image of the process (the state as it is at that moment,
 // whatever the caller does to it afterwards) and writes the file there, on every core, while the

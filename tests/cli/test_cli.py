@@ -317,6 +317,35 @@ class RunTest(CliTestCase):
         self.assert_fails(result)
         self.assertIn(b"failed to write state snapshot", result.stderr)
 
+    def test_snapshot_at_the_start_step_is_the_input_state(self):
+        # op-challenger's runs from a snapshot: --snapshot-at matches the step they start at, and
+        # may name the input itself. The snapshot holds the input state (copied when the input is
+        # one this writer made), and a run from it goes on exactly as from the input.
+        for name in ("state.bin.gz", "state.bin"):
+            state = self.load(name=name)
+            fmt = self.path("start-%d" + name[5:])
+            self.assert_ok(self.run_vm("--input", state, "--output", "", "--snapshot-at", "=0", "--snapshot-fmt", fmt,
+                                       "--stop-at", "=1"))
+            self.assertEqual(self.witness(fmt % 0)[0], self.witness(state)[0], name)
+            # Over the input itself, then resumed: the same end state as a run from the ELF's state.
+            self.assert_ok(self.run_vm("--input", state, "--output", "", "--snapshot-at", "=0",
+                                       "--snapshot-fmt", state, "--stop-at", "=1"))
+            self.assert_ok(self.run_vm("--input", fmt % 0, "--output", self.path("a" + name[5:])))
+            self.assert_ok(self.run_vm("--input", state, "--output", self.path("b" + name[5:])))
+            self.assertEqual(self.witness(self.path("a" + name[5:]))[0], self.witness(self.path("b" + name[5:]))[0])
+        # Across compression, and from another writer's gzip: written afresh, the same state.
+        raw = self.path("state.bin")
+        self.assert_ok(self.run_vm("--input", raw, "--output", "", "--snapshot-at", "=0",
+                                   "--snapshot-fmt", self.path("x-%d.bin.gz"), "--stop-at", "=1"))
+        self.assertEqual(self.witness(self.path("x-0.bin.gz"))[0], self.witness(raw)[0])
+        with open(raw, "rb") as f:
+            self.write("up.bin.gz", gzip.compress(f.read()))
+        self.assert_ok(self.run_vm("--input", self.path("up.bin.gz"), "--output", "", "--snapshot-at", "=0",
+                                   "--snapshot-fmt", self.path("y-%d.bin.gz"), "--stop-at", "=1"))
+        self.assertEqual(self.witness(self.path("y-0.bin.gz"))[0], self.witness(raw)[0])
+        with open(self.path("y-0.bin.gz"), "rb") as f, open(self.path("up.bin.gz"), "rb") as g:
+            self.assertNotEqual(f.read(), g.read())  # this writer's layout, not a copy
+
     def test_info_lines_carry_upstreams_fields_rate_and_eta(self):
         state = self.load()
         result = self.run_vm("--input", state, "--output", "", "--info-at", "%10", "--stop-at", "=30")

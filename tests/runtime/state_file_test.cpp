@@ -543,6 +543,58 @@ TEST(StateFile, KilledWriterLeavesTheOldFileAndNoTemporary) {
   }
 }
 
+// A state file this writer wrote stands for the state read from it: copied, the copy reads back as
+// the same state and holds the same bytes. Any other file is written afresh (copy_state_file says
+// no and writes nothing).
+TEST(StateFile, CopyOfAReadFileStandsForItsState) {
+  TempDir dir;
+  const State state = large_state(64);
+  for (const std::string name : {"in.bin", "in.bin.gz"}) {
+    write_state_file(state, dir.file(name));
+    StateFileOrigin origin;
+    EXPECT_TRUE(read_state_file(dir.file(name), origin) == state) << name;
+    EXPECT_TRUE(origin.reusable) << name;
+    const std::string out = dir.file("copy-" + name);
+    ASSERT_TRUE(copy_state_file(origin, out)) << name;
+    EXPECT_EQ(read_raw(out), read_raw(dir.file(name))) << name;
+    EXPECT_TRUE(read_state_file(out) == state) << name;
+    // Over the very file it was read from, too (op-challenger's snapshot at its start step).
+    EXPECT_TRUE(copy_state_file(origin, dir.file(name))) << name;
+    EXPECT_TRUE(read_state_file(dir.file(name)) == state) << name;
+    // Not across compression: a .bin.gz name gets gzip from the writer, not raw bytes.
+    const std::string other = has_suffix(name, ".gz") ? dir.file("x.bin") : dir.file("x.bin.gz");
+    EXPECT_FALSE(copy_state_file(origin, other)) << name;
+    EXPECT_FALSE(fs::exists(other)) << name;
+  }
+}
+
+TEST(StateFile, FilesTheWriterWouldNotWriteAreNotReused) {
+  TempDir dir;
+  StateFileOrigin origin;
+  // Another writer's gzip layout (one zlib stream, as upstream writes).
+  write_raw(dir.file("up.bin.gz"), gzip(serialize_state(small_state())));
+  EXPECT_TRUE(read_state_file(dir.file("up.bin.gz"), origin) == small_state());
+  EXPECT_FALSE(origin.reusable);
+  EXPECT_FALSE(copy_state_file(origin, dir.file("snap.bin.gz")));
+  // A thread exited byte the encoder never writes: the state re-encodes to other bytes.
+  auto bytes = serialize_state(small_state());
+  bytes[OffsetTraverseRight + 17 + 9] = 5;
+  write_raw(dir.file("odd.bin"), bytes);
+  read_state_file(dir.file("odd.bin"), origin);
+  EXPECT_FALSE(origin.reusable);
+  EXPECT_FALSE(copy_state_file(origin, dir.file("snap.bin")));
+  // A file changed since it was read (same size, new contents and time) is not copied.
+  write_state_file(small_state(), dir.file("moved.bin"));
+  read_state_file(dir.file("moved.bin"), origin);
+  EXPECT_TRUE(origin.reusable);
+  State other = small_state();
+  other.step = 99;
+  ::usleep(20000);  // a later modification time even on coarse clocks
+  write_state_file(other, dir.file("moved.bin"));
+  EXPECT_FALSE(copy_state_file(origin, dir.file("snap.bin")));
+  EXPECT_FALSE(fs::exists(dir.file("snap.bin")));
+}
+
 TEST(StateFile, BackgroundWriterWritesTheStateAsItWasAtStart) {
   TempDir dir;
   State state = large_state(256);

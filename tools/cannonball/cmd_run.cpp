@@ -63,9 +63,9 @@ std::vector<Symbol> load_symbols(const std::string& meta_path) {
   } catch (const std::exception& e) { throw CliError("failed to load metadata " + meta_path + ": " + e.what()); }
 }
 
-State load_state(const std::string& path) {
+State load_state(const std::string& path, StateFileOrigin& origin) {
   try {
-    return read_state_file(path);
+    return read_state_file(path, origin);
   } catch (const StateFileError& e) { throw CliError(std::string("failed to load state: ") + e.what()); }
 }
 
@@ -178,7 +178,9 @@ int run_main(int argc, char** argv) {
   clear_interrupt();
   install_interrupt_handlers();
   const std::vector<Symbol> symbols = load_symbols(options.meta_path);
-  State start = load_state(options.input);
+  StateFileOrigin start_file;
+  State start = load_state(options.input, start_file);
+  const Word start_step = start.step;
   std::unique_ptr<PreimageOracle> oracle = make_oracle(options);
   GuestOutputLogger guest_output(options.guest_stdout, options.guest_stderr);
   Machine machine(std::move(start), {options.engine, oracle.get(), [&] { return read_state_file(options.input); }});
@@ -189,6 +191,7 @@ int run_main(int argc, char** argv) {
     machine.vm().set_observer(audit.get());
   }
   RunListeners listeners(options, machine, symbols);
+  listeners.snapshot.set_start_file(std::move(start_file), start_step);
 
   const RunResult result = listeners.loop.run(options.stop_at.next_match(machine.state().step));
   listeners.snapshot.finish();

@@ -7,7 +7,13 @@ namespace cannonball {
 
 void SnapshotListener::before_step(State& state) {
   try {
-    writer_.start(state, format_step_pattern(pattern_, state.step));
+    const std::string path = format_step_pattern(pattern_, state.step);
+    if (start_file_ && state.step == start_step_) {
+      // Every step advances the counter, so at the start step no step has run yet.
+      writer_.wait();  // an earlier write to the same name must not land after this one
+      if (copy_state_file(*start_file_, path)) return;
+    }
+    writer_.start(state, path);
   } catch (const StateFileError& e) { throw RunError(std::string("failed to write state snapshot: ") + e.what()); }
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "runtime/state_file.h"
@@ -15,10 +16,21 @@ namespace cannonball {
 // is written by a forked child from its copy-on-write image of the state (BackgroundStateWriter)
 // while the run goes on; one write is in flight at a time, and each file appears only when
 // complete. A failed write ends the run (RunError) at the next snapshot or at `finish`.
+//
+// A snapshot at the step the run started from, before any step ran, is the start state itself:
+// given the file that state was read from (`set_start_file`), the listener copies that file when
+// it can (copy_state_file) instead of encoding and compressing the same state again.
+// op-challenger's runs from a snapshot meet this every time: `--snapshot-at %1e9` matches their
+// first step.
 class SnapshotListener final : public RunListener {
  public:
   SnapshotListener(StepMatcher when, std::string pattern)
       : RunListener(std::move(when)), pattern_(std::move(pattern)) {}
+  // The state at step `start_step` (the run's first) is the one read from `origin`.
+  void set_start_file(StateFileOrigin origin, Word start_step) {
+    start_file_ = std::move(origin);
+    start_step_ = start_step;
+  }
   void before_step(State& state) override;
   // Waits for the write in flight; RunError if it failed.
   void finish();
@@ -26,6 +38,8 @@ class SnapshotListener final : public RunListener {
  private:
   std::string pattern_;
   BackgroundStateWriter writer_;
+  std::optional<StateFileOrigin> start_file_;
+  Word start_step_ = 0;
 };
 
 // Hands the state to a CrossChecker at each selected step; a failed check ends the run with

@@ -7,6 +7,16 @@
 // step whose slot is stale (the last clock_gettime ran deferred, e.g. when a server asks for a
 // proof at a step it did not announce) first re-creates the slot by replaying the run from its
 // start state to that clock_gettime, with pre-images from the run's record.
+//
+// What a proof costs beyond the fast-forward: the first merkle root of the whole memory (every
+// page is unhashed after loading), taken at the first clock_gettime of the window or at the proof
+// step; each later clock_gettime in the window hashes only the pages written since the previous
+// one. What bounds a replay: none happens when the guest makes a clock_gettime within the window
+// before a known proof step (the Go runtime's scheduler reads the clock far more often than that;
+// a guest that never reads it has no slot #2 to replay). Otherwise the replay runs at the
+// engine's speed from the run's start state to the guest's last clock_gettime, so its length is
+// bounded by that distance, not by a constant: a guest that reads the clock once and then computes
+// for 10^10 steps pays a replay of up to the whole run before such a proof.
 #pragma once
 
 #include <functional>
