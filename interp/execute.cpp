@@ -5,6 +5,7 @@
 // encoding laxity of §5.1 come out right without special cases.
 #include <bit>
 
+#include "interp/instruction_table.h"
 #include "interp/observer.h"
 #include "interp/vm.h"
 
@@ -324,8 +325,7 @@ void Vm::execute_core(uint32_t insn) {
   const unsigned funct = insn & 0x3F;
 
   if (opcode == 0x02 || opcode == 0x03) {  // j / jal
-    const Word target = (t.next_pc & 0xFFFF'FFFF'F000'0000ull) | (Word{insn & 0x03FF'FFFF} << 2);
-    handle_jump(t, opcode == 0x03 ? 31 : 0, target);
+    handle_jump(t, opcode == 0x03 ? 31 : 0, jump_target(insn, t.next_pc));
     return;
   }
 

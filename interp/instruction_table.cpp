@@ -6,14 +6,8 @@
 namespace cannonball {
 namespace {
 
-constexpr InstructionInfo Rows[] = {
-#define CANNONBALL_ROW(name, opcode, selector, format, group) \
-  {#name, opcode, static_cast<int8_t>(selector), Format::format, Group::group},
-    CANNONBALL_INSTRUCTIONS(CANNONBALL_ROW)
-#undef CANNONBALL_ROW
-};
-constexpr size_t RowCount = sizeof Rows / sizeof Rows[0];
-static_assert(RowCount == static_cast<size_t>(Op::Invalid));
+constexpr const InstructionInfo* Rows = InstructionRows;
+constexpr size_t RowCount = std::size(InstructionRows);
 
 struct DecodeTables {
   std::array<Op, 64> primary;
@@ -129,7 +123,7 @@ std::string disassemble(uint32_t insn, Word pc) {
                     static_cast<unsigned long long>(branch_target));
       break;
     case Format::Target: {
-      const Word target = ((pc + 4) & 0xFFFF'FFFF'F000'0000ull) | (Word{insn & 0x03FF'FFFF} << 2);
+      const Word target = jump_target(insn, pc + 4);
       std::snprintf(buf, sizeof buf, "%s 0x%llx", m, static_cast<unsigned long long>(target));
       break;
     }

@@ -5,14 +5,12 @@ namespace cannonball::jit {
 InsnClass classify(uint32_t insn) {
   const Op op = decode(insn);
   if (op == Op::Invalid) return is_lax_regimm(insn) ? InsnClass::Branch : InsnClass::Terminator;
-  switch (info(op).group) {
-    case Group::Branch:
-    case Group::Jump: return InsnClass::Branch;
-    case Group::Syscall:
-    case Group::Rmw: return InsnClass::Terminator;
-    default: break;
-  }
-  if (op == Op::div || op == Op::divu || op == Op::ddiv || op == Op::ddivu) return InsnClass::MayFault;
+  const InstructionInfo& row = info(op);
+  if (row.jit == JitStatus::Never) return InsnClass::Terminator;
+  if (row.group == Group::Branch || row.group == Group::Jump) return InsnClass::Branch;
+  // A branch's delay-slot fault cannot happen inside a block (blocks start outside delay slots
+  // and end at their branch's slot); any other fault the row declares exits the block before it.
+  if (row.fault != Fault::None) return InsnClass::MayFault;
   return InsnClass::Normal;
 }
 

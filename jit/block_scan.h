@@ -23,9 +23,9 @@ inline constexpr unsigned DefaultTranslateThreshold = 32;
 
 enum class InsnClass : uint8_t {
   Normal,      // runs inside a block, cannot fault
-  MayFault,    // runs inside a block, but exits before itself when it would fault (divisions)
+  MayFault,    // runs inside a block, but exits before itself when it would fault (its row's fault)
   Branch,      // branch or jump: ends the block after its delay slot
-  Terminator,  // never inside a block (syscall, ll/sc, invalid)
+  Terminator,  // never inside a block (rows whose jit column says Never, invalid words)
 };
 
 InsnClass classify(uint32_t insn);

@@ -14,14 +14,10 @@ namespace cannonball::jit {
 
 using namespace Xbyak;
 
-namespace {
-
 bool host_has_lzcnt() {
   static const bool has = Xbyak::util::Cpu().has(Xbyak::util::Cpu::tLZCNT);
   return has;
 }
-
-}  // namespace
 
 bool Emitter::emit_alu(const PlannedInsn& in) {
   const uint32_t insn = in.insn;

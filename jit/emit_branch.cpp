@@ -16,9 +16,7 @@ namespace {
 
 Word branch_target(const PlannedInsn& in) { return in.pc + 4 + (sign_extend(in.insn & 0xFFFF, 16) << 2); }
 
-Word jump_target(const PlannedInsn& in) {
-  return ((in.pc + 4) & 0xFFFF'FFFF'F000'0000ull) | (Word{in.insn & 0x03FF'FFFF} << 2);
-}
+Word jump_target(const PlannedInsn& in) { return cannonball::jump_target(in.insn, in.pc + 4); }
 
 }  // namespace
 

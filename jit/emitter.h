@@ -33,6 +33,9 @@ using EntryFn = void (*)(JitContext* ctx, const void* code);
 // few hundred bytes with its cold paths); emit_block refuses to start with less room.
 inline constexpr size_t MaxBlockBytes = size_t{64} << 10;
 
+// Whether the host has LZCNT, which the native clz/clo/dclz/dclo need (else they use the helper).
+bool host_has_lzcnt();
+
 class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
  public:
   explicit Emitter(size_t capacity);
@@ -55,6 +58,13 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
     const void* stub;   // execute-view address
   };
   const std::vector<ChainCell>& last_chains() const { return chains_; }
+  // How the last emitted block runs its instructions: as host code, or through the interpreter
+  // helper (rows the table marks Helper, and Native rows the host cannot emit).
+  struct InsnCounts {
+    Word native = 0;
+    Word helper = 0;
+  };
+  const InsnCounts& last_insn_counts() const { return insn_counts_; }
 
  private:
   // A jump whose target is not emitted yet: the buffer offset of its rel32 (or rel8) field.
@@ -142,6 +152,7 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   std::vector<PendingChain> pending_chains_;
   std::vector<ChainCell> chains_;
   std::vector<uint32_t> exit_stubs_;  // per instruction index: its exit stub's offset, 0 = none yet
+  InsnCounts insn_counts_;
 };
 
 }  // namespace cannonball::jit

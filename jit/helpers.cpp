@@ -1,5 +1,6 @@
 #include "jit/helpers.h"
 
+#include "interp/instruction_table.h"
 #include "jit/jit_runtime.h"
 
 namespace cannonball::jit {
@@ -13,12 +14,12 @@ uint32_t jit_execute_insn(JitContext* ctx, uint32_t insn, Word fuel, uint32_t st
   State& state = runtime.vm().state();
   state.step = ctx->step_at_entry + done + 1;
   state.steps_since_last_context_switch = ctx->switch_steps_at_entry + done + 1;
-  const unsigned opcode = insn >> 26;
-  const bool is_store = opcode >= 0x28 && opcode <= 0x3F;  // ll/sc never reach here
+  const Op op = decode(insn);  // blocks hold rows only (scan_block), so never Op::Invalid here
+  const Access access = op == Op::Invalid ? Access::None : info(op).access;
   const Word addr = ctx->thread->regs[(insn >> 21) & 0x1F] + sign_extend(insn & 0xFFFF, 16);
   // Generated code keeps the pc in the block's exit; a memory access reports the thread's pc to
   // observers, so it must hold this instruction's (the block's exit sets it again).
-  if (opcode >= 0x20 || opcode == 0x1A || opcode == 0x1B) ctx->thread->pc = pc;
+  if (access != Access::None) ctx->thread->pc = pc;
   try {
     runtime.vm().execute_core(insn);
   } catch (...) {
@@ -27,7 +28,7 @@ uint32_t jit_execute_insn(JitContext* ctx, uint32_t insn, Word fuel, uint32_t st
     return HelperFault;
   }
   runtime.sync_reservation();
-  if (is_store) runtime.tlb_fill(addr >> PageAddrBits);
+  if (access == Access::Write) runtime.tlb_fill(addr >> PageAddrBits);
   return ctx->code_invalidated ? HelperCodeInvalidated : HelperOk;
 }
 

@@ -226,6 +226,8 @@ const void* JitRuntime::lookup_or_translate(Word pc) {
   if (const uint32_t* aiming = links_.find(pc))
     for (uint32_t link = *aiming; link != 0; link = link_nodes_[link].next) *link_nodes_[link].cell = code;
   ++stats_.blocks_translated;
+  stats_.insns_native += emitter_.last_insn_counts().native;
+  stats_.insns_helper += emitter_.last_insn_counts().helper;
   LookupEntry& slot = lookup_[(pc >> 2) & (LookupEntries - 1)];  // clear_code may have reset it
   slot = LookupEntry{pc, code};
   return code;

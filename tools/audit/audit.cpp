@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "interp/instruction_table.h"
 #include "interp/syscalls.h"
 #include "runtime/hex.h"
 
@@ -257,7 +258,10 @@ bool access_range(unsigned opcode, Word a, Word& lo, Word& hi) {
   return hi > lo;
 }
 
-bool is_store(unsigned opcode) { return opcode >= 0x28 && opcode != 0x30 && opcode != 0x34 && opcode != 0x37; }
+bool is_store(unsigned opcode) {
+  const Op op = memory_op(opcode);
+  return op != Op::Invalid && info(op).access == Access::Write;
+}
 
 }  // namespace
 

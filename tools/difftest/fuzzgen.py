@@ -22,7 +22,7 @@ M64 = (1 << 64) - 1
 def load_instruction_table():
     rows = []
     with open(os.path.join(ROOT, "interp", "instruction_table.h")) as f:
-        for m in re.finditer(r"X\((\w+), (0x[0-9A-Fa-f]+), (-?\w+), (\w+), (\w+)\)", f.read()):
+        for m in re.finditer(r"X\((\w+), (0x[0-9A-Fa-f]+), (-?\w+), (\w+), (\w+)[,)]", f.read()):
             name, op, sel, fmt, grp = m.groups()
             rows.append((name.rstrip("_"), int(op, 16), int(sel, 0), fmt, grp))
     if len(rows) < 90:

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "interp/instruction_table.h"
 #include "runtime/hex.h"
 #include "runtime/state_file.h"
 #include "tools/cannonball/cli_common.h"
@@ -428,7 +429,7 @@ Word TraceStore::first_syscall(Word number, Word after, Word limit) const {
       [number](const State& s) {
         if (!next_step_executes(s)) return false;
         const Thread& t = s.current_thread();
-        return (t.pc & 3) == 0 && (s.memory.read_u32(t.pc) & 0xFC00'003Fu) == 0x0C && t.regs[2] == number;
+        return (t.pc & 3) == 0 && is_op(s.memory.read_u32(t.pc), Op::syscall) && t.regs[2] == number;
       },
       "executes that syscall");
 }
