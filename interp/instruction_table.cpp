@@ -9,36 +9,6 @@ namespace {
 constexpr const InstructionInfo* Rows = InstructionRows;
 constexpr size_t RowCount = std::size(InstructionRows);
 
-struct DecodeTables {
-  std::array<Op, 64> primary;
-  std::array<Op, 64> special;
-  std::array<Op, 64> special2;
-  std::array<Op, 32> regimm;
-  DecodeTables() {
-    primary.fill(Op::Invalid);
-    special.fill(Op::Invalid);
-    special2.fill(Op::Invalid);
-    regimm.fill(Op::Invalid);
-    for (size_t i = 0; i < RowCount; ++i) {
-      const auto op = static_cast<Op>(i);
-      const InstructionInfo& row = Rows[i];
-      if (row.opcode == 0x00)
-        special[row.selector] = op;
-      else if (row.opcode == 0x1C)
-        special2[row.selector] = op;
-      else if (row.opcode == 0x01)
-        regimm[row.selector] = op;
-      else
-        primary[row.opcode] = op;
-    }
-  }
-};
-
-const DecodeTables& tables() {
-  static const DecodeTables t;
-  return t;
-}
-
 constexpr const char* RegisterNames[32] = {"zero", "at", "v0", "v1", "a0", "a1", "a2", "a3", "a4", "a5", "a6",
                                            "a7",   "t0", "t1", "t2", "t3", "s0", "s1", "s2", "s3", "s4", "s5",
                                            "s6",   "s7", "t8", "t9", "k0", "k1", "gp", "sp", "s8", "ra"};
@@ -53,17 +23,6 @@ std::string_view mnemonic(Op op) {
   std::string_view name = info(op).mnemonic;
   if (name.ends_with('_')) name.remove_suffix(1);
   return name;
-}
-
-Op decode(uint32_t insn) {
-  const unsigned opcode = insn >> 26;
-  const auto& t = tables();
-  switch (opcode) {
-    case 0x00: return t.special[insn & 0x3F];
-    case 0x1C: return t.special2[insn & 0x3F];
-    case 0x01: return t.regimm[(insn >> 16) & 0x1F];
-    default: return t.primary[opcode];
-  }
 }
 
 bool is_lax_regimm(uint32_t insn) { return (insn >> 26) == 0x01 && decode(insn) == Op::Invalid; }

@@ -134,13 +134,7 @@ void Vm::step_inner() {
       state_.steps_since_last_context_switch += 1;
       if (thread.pc & 3) throw VmFault{ExceptionKind::InvalidPc, "pc " + hex_word(thread.pc) + " is not 4-aligned"};
       const uint32_t insn = state_.memory.read_u32(thread.pc);
-      // The instruction table routes the step: syscalls (spec §7), the read-modify-write group
-      // (§6), and everything else, invalid words included, through the core pipeline of §5.1.
-      switch (info_or_invalid_group(decode(insn))) {
-        case Group::Syscall: execute_syscall(); break;
-        case Group::Rmw: execute_rmw(insn); break;
-        default: execute_core(insn); break;
-      }
+      execute(insn);  // the function of the word's instruction-table row
     }
   }
   if (state_.active_stack().empty()) throw VmFault{ExceptionKind::EmptyThreadStack, "after the step"};

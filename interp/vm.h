@@ -139,11 +139,12 @@ class Vm {
   Word preimage_requests() const { return preimage_requests_; }
   Word total_preimage_size() const { return total_preimage_size_; }
 
-  // Semantics entry points shared with the JIT (each is one step's instruction part, after the
-  // scheduler has decided to run `insn` on the current thread). They throw VmFault.
+  // One step's instruction part, after the scheduler has decided to run `insn` on the current
+  // thread: the function its instruction-table row names (interp/execute.cpp), shared with the
+  // JIT's helper. Throws VmFault.
+  void execute(uint32_t insn);
+  // The syscall row's function (spec §7).
   void execute_syscall();
-  void execute_rmw(uint32_t insn);
-  void execute_core(uint32_t insn);
 
   // Memory accessors used by the step: they record proof slot #1 and apply the LL rule.
   Word read_data_word(Word addr);

@@ -1,7 +1,7 @@
 // ALU, shift and HI/LO-move instructions (spec §5.3, §5.4), emitted natively on the guest
 // registers in place.
 //
-// Constraints: every result must equal execute_core's for ANY encoding of the row, including
+// Constraints: every result must equal the interpreter's (Vm::execute) for ANY encoding of the row, including
 // "should be zero" fields that the VM ignores (spec §5.1 laxity): 32-bit results are the low 32
 // bits sign-extended (movsxd), immediates of andi/ori/xori are zero-extended and all others
 // sign-extended, register $0 is never written, and mthi/mtlo write 0 to a non-zero rd field.

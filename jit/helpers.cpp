@@ -21,9 +21,9 @@ uint32_t jit_execute_insn(JitContext* ctx, uint32_t insn, Word fuel, uint32_t st
   // observers, so it must hold this instruction's (the block's exit sets it again).
   if (access != Access::None) ctx->thread->pc = pc;
   try {
-    runtime.vm().execute_core(insn);
+    runtime.vm().execute(insn);
   } catch (...) {
-    // execute_core raises before changing anything (invalid word, zero divisor), so leaving the
+    // Rows raise before changing anything (a zero divisor; blocks hold no invalid word), so leaving the
     // block before this instruction lets the interpreter raise the same exception exactly.
     return HelperFault;
   }

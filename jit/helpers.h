@@ -13,7 +13,7 @@ inline constexpr uint32_t HelperFault = 1;            // nothing changed: exit b
 inline constexpr uint32_t HelperCodeInvalidated = 2;  // done, but code was invalidated: exit after
 
 // Runs one core instruction on the current thread with the interpreter's own semantics
-// (Vm::execute_core), then resynchronises what generated code caches (LL word, TLB slot).
+// (Vm::execute), then resynchronises what generated code caches (LL word, TLB slot).
 // `fuel` is the live fuel register and `steps_left_in_block` the block length minus the index of
 // the instruction (the block took its whole length from the fuel on entry): with them the helper
 // sets state.step and steps_since_last_context_switch to exactly what the interpreter has while
