@@ -74,7 +74,7 @@ class FileSource final : public ByteSource {
   }
   int fd_;
   std::string path_;
-  std::unique_ptr<uint8_t[]> buffer_ = std::make_unique<uint8_t[]>(Buffer);
+  std::unique_ptr<uint8_t[]> buffer_ = std::make_unique_for_overwrite<uint8_t[]>(Buffer);
   size_t pos_ = 0, end_ = 0;
 };
 
@@ -123,7 +123,7 @@ class GzipStreamSource final : public ByteSource {
   static constexpr size_t Buffer = 1 << 18;
   ByteSource& in_;
   std::string path_;
-  std::unique_ptr<uint8_t[]> buffer_ = std::make_unique<uint8_t[]>(Buffer);
+  std::unique_ptr<uint8_t[]> buffer_ = std::make_unique_for_overwrite<uint8_t[]>(Buffer);
   z_stream zs_{};
   bool at_member_start_ = true;
   bool done_ = false;
