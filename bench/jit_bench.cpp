@@ -47,6 +47,37 @@ void BM_Guest(benchmark::State& bench, const std::string& name, bool use_jit, Wo
   }
   bench.counters["steps/s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
 }
+// Translation cost: the whole hello guest with every block translated on first sight (threshold
+// 0), so translation dominates. Counters: blocks translated per second of the run (whole run, not
+// just translation) and bytes of code per block.
+void BM_TranslateEverything(benchmark::State& bench, const std::string& name) {
+  const auto elf = read_guest(name);
+  if (elf.empty()) {
+    bench.SkipWithError("guest not built");
+    return;
+  }
+  const State initial = load_elf(elf);
+  Word blocks = 0;
+  double code_bytes_per_block = 0;
+  for (auto _ : bench) {
+    bench.PauseTiming();
+    State state = initial;
+    Vm vm(state);
+    vm.set_output([](int, std::span<const uint8_t>) {});
+    jit::JitEngine engine(vm);
+    engine.set_translate_threshold(0);
+    bench.ResumeTiming();
+    const RunResult result = engine.advance(~Word{0});
+    if (result.exception) bench.SkipWithError(result.exception->message().c_str());
+    blocks += engine.stats().blocks_translated;
+    code_bytes_per_block =
+        static_cast<double>(engine.stats().code_bytes) / static_cast<double>(engine.stats().blocks_translated);
+  }
+  bench.counters["blocks/s"] = benchmark::Counter(static_cast<double>(blocks), benchmark::Counter::kIsRate);
+  bench.counters["bytes/block"] = code_bytes_per_block;
+}
+BENCHMARK_CAPTURE(BM_TranslateEverything, hello, std::string("hello"))->Unit(benchmark::kMillisecond);
+
 BENCHMARK_CAPTURE(BM_Guest, jit_hello, std::string("hello"), true, ~Word{0})->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Guest, interp_hello, std::string("hello"), false, ~Word{0})->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Guest, jit_compute_small, std::string("compute-small"), true, ~Word{0})

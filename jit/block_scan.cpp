@@ -14,12 +14,13 @@ InsnClass classify(uint32_t insn) {
   return InsnClass::Normal;
 }
 
-BlockPlan scan_block(const Memory& memory, Word pc, unsigned max_insns) {
-  BlockPlan plan;
+void scan_block(const Memory& memory, Word pc, unsigned max_insns, BlockPlan& plan) {
+  plan.insns.clear();
+  plan.ends_in_branch = false;
   plan.start_pc = pc;
   const Word page_index = pc >> PageAddrBits;
   const Page* page = memory.find_page(page_index);
-  if (page == nullptr || (pc & 3) != 0) return plan;
+  if (page == nullptr || (pc & 3) != 0) return;
   auto fetch = [&](Word at) { return load_be32(page->bytes + (at & (PageSize - 4))); };
   for (Word at = pc; plan.insns.size() < max_insns && (at >> PageAddrBits) == page_index; at += 4) {
     const uint32_t insn = fetch(at);
@@ -37,7 +38,6 @@ BlockPlan scan_block(const Memory& memory, Word pc, unsigned max_insns) {
     }
     plan.insns.push_back({at, insn, decode(insn)});
   }
-  return plan;
 }
 
 }  // namespace cannonball::jit

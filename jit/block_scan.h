@@ -43,8 +43,9 @@ struct BlockPlan {
   Word fallthrough_pc() const { return start_pc + 4 * insns.size(); }
 };
 
-// The block starting at `pc` (4-aligned, on an allocated page); empty when the first instruction
-// must run in the interpreter. At most `max_insns` instructions before a final branch + delay slot.
-BlockPlan scan_block(const Memory& memory, Word pc, unsigned max_insns = MaxBlockInsns);
+// The block starting at `pc` (4-aligned, on an allocated page) into `plan` (its vector is reused,
+// so scanning allocates nothing once it has grown); empty when the first instruction must run in
+// the interpreter. At most `max_insns` instructions before a final branch + delay slot.
+void scan_block(const Memory& memory, Word pc, unsigned max_insns, BlockPlan& plan);
 
 }  // namespace cannonball::jit

@@ -99,15 +99,11 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
     case Op::movz:
     case Op::movn: {
       if (dest == 0) return true;
-      Label skip;
       cmp(reg(rt), 0);
-      if (in.op == Op::movz)
-        jne(skip);
-      else
-        je(skip);
+      const Fixup skip = jcc_short_forward(in.op == Op::movz ? x86::CondNE : x86::CondE);
       load_reg(rax, rs);
       store_reg(dest, rax);
-      L(skip);
+      bind_short(skip);
       return true;
     }
     case Op::addi:

@@ -82,11 +82,10 @@ void Emitter::emit_block_end() {
     case Op::Invalid: emit_chain(in.pc + 8); return;
     default: break;
   }
-  Label taken;
   test(ebp, ebp);
-  jnz(taken, T_NEAR);
+  const Fixup taken = jcc_forward(x86::CondNE);
   emit_chain(in.pc + 8);
-  L(taken);
+  bind(taken);
   emit_chain(branch_target(in));
 }
 

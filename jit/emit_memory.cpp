@@ -13,25 +13,123 @@
 // TLB slot. lwl/lwr/ldl/ldr/swl/swr/sdl/sdr always use it.
 #include "jit/emitter.h"
 
+#include <cstring>
+
 #include "jit/helpers.h"
 
 namespace cannonball::jit {
 
 using namespace Xbyak;
 
-void Emitter::emit_address_and_tlb(const PlannedInsn& in, bool is_store, Label& miss) {
+namespace {
+
+// A fixed instruction sequence assembled once by xbyak and copied into every block that needs it
+// (the same bytes, without xbyak's per-instruction cost).
+struct Snippet {
+  uint8_t size = 0;
+  uint8_t bytes[31] = {};
+};
+
+// The load/store bodies between the TLB probe (rax = address, rdx = Page*) and the register
+// write: `and eax, mask` plus the access itself. Loads leave the value in rcx; a store's
+// `before` is the mask, `after` swaps the value in ecx/rcx and writes it.
+struct MemorySnippets {
+  Snippet load[7];         // lb lbu lh lhu lw lwu ld
+  Snippet mask[4];         // and eax, mask for sizes 1, 2, 4, 8 (a load into $0)
+  Snippet store_after[4];  // sizes 1, 2, 4, 8
+};
+
+unsigned size_slot(unsigned size) { return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3; }
+uint32_t offset_mask(unsigned size) { return static_cast<uint32_t>(PageSize - 1) & ~(size - 1); }
+
+template <typename Body>
+Snippet assemble(Body&& body) {
+  struct Assembler : CodeGenerator {
+    Assembler() : CodeGenerator(256) {}
+  } a;
+  body(a);
+  Snippet snippet;
+  snippet.size = static_cast<uint8_t>(a.getSize());
+  std::memcpy(snippet.bytes, a.getCode(), a.getSize());
+  return snippet;
+}
+
+MemorySnippets build_memory_snippets() {
+  using namespace Xbyak::util;
+  MemorySnippets s;
+  const Op loads[7] = {Op::lb, Op::lbu, Op::lh, Op::lhu, Op::lw, Op::lwu, Op::ld};
+  const unsigned load_sizes[7] = {1, 1, 2, 2, 4, 4, 8};
+  for (int i = 0; i < 7; ++i)
+    s.load[i] = assemble([&](CodeGenerator& a) {
+      a.and_(eax, offset_mask(load_sizes[i]));
+      switch (loads[i]) {
+        case Op::lb: a.movsx(rcx, a.byte[rdx + rax]); break;
+        case Op::lbu: a.movzx(ecx, a.byte[rdx + rax]); break;
+        case Op::lh:
+        case Op::lhu:
+          a.movzx(ecx, a.word[rdx + rax]);
+          a.rol(cx, 8);
+          if (loads[i] == Op::lh)
+            a.movsx(rcx, cx);
+          else
+            a.movzx(ecx, cx);
+          break;
+        case Op::lw:
+        case Op::lwu:
+          a.mov(ecx, a.dword[rdx + rax]);
+          a.bswap(ecx);
+          if (loads[i] == Op::lw) a.movsxd(rcx, ecx);
+          break;
+        default:
+          a.mov(rcx, a.qword[rdx + rax]);
+          a.bswap(rcx);
+          break;
+      }
+    });
+  for (unsigned size : {1u, 2u, 4u, 8u}) {
+    s.mask[size_slot(size)] = assemble([&](CodeGenerator& a) { a.and_(eax, offset_mask(size)); });
+    s.store_after[size_slot(size)] = assemble([&](CodeGenerator& a) {
+      switch (size) {
+        case 1: a.mov(a.byte[rdx + rax], cl); break;
+        case 2:
+          a.rol(cx, 8);
+          a.mov(a.word[rdx + rax], cx);
+          break;
+        case 4:
+          a.bswap(ecx);
+          a.mov(a.dword[rdx + rax], ecx);
+          break;
+        default:
+          a.bswap(rcx);
+          a.mov(a.qword[rdx + rax], rcx);
+          break;
+      }
+    });
+  }
+  return s;
+}
+
+const MemorySnippets& memory_snippets() {
+  static const MemorySnippets snippets = build_memory_snippets();
+  return snippets;
+}
+
+uint8_t* put(uint8_t* p, const Snippet& snippet) {
+  std::memcpy(p, snippet.bytes, snippet.size);
+  return p + snippet.size;
+}
+
+}  // namespace
+
+Emitter::Fixup Emitter::emit_address_and_tlb(const PlannedInsn& in, bool is_store) {
   const unsigned rs = (in.insn >> 21) & 0x1F;
   const auto simm = static_cast<int32_t>(static_cast<int16_t>(in.insn & 0xFFFF));
-  load_reg(rax, rs);
-  if (simm != 0) add(rax, simm);
-  mov(rcx, rax);
-  shr(rcx, PageAddrBits);
-  mov(edx, ecx);
-  and_(edx, static_cast<uint32_t>(TlbEntries - 1));
-  shl(edx, TlbEntryShift);
-  cmp(rcx, qword[r12 + rdx + (is_store ? TlbWriteTag : TlbTag)]);
-  jne(miss, T_NEAR);
-  mov(rdx, qword[r12 + rdx + TlbPage]);
+  static_assert(PageAddrBits == 12 && TlbTag == 0 && TlbWriteTag == 16 && TlbPage == 8);  // the probe's constants
+  uint8_t* miss_field = nullptr;
+  commit(x86::tlb_probe(cursor(), ThreadRegs + 8 * static_cast<int32_t>(rs), simm,
+                        static_cast<uint32_t>(TlbEntries - 1), TlbEntryShift, is_store ? TlbWriteTag : TlbTag, TlbPage,
+                        &miss_field));
+  return static_cast<Fixup>(miss_field - top_);
 }
 
 bool Emitter::emit_memory(const PlannedInsn& in, size_t index) {
@@ -64,89 +162,40 @@ bool Emitter::emit_memory(const PlannedInsn& in, size_t index) {
       break;
     default: return false;
   }
-  const uint32_t offset_mask = static_cast<uint32_t>(PageSize - 1) & ~(size - 1);
+  const MemorySnippets& snippets = memory_snippets();
 
   if (!is_store) {
     // A load into $0 changes nothing, but an observer watching its page still sees it: only the
     // TLB check remains.
-    Label& retry = new_label();
-    Label& miss = new_label();
-    Label& done = new_label();
-    L(retry);
-    emit_address_and_tlb(in, false, miss);
-    and_(eax, offset_mask);
+    const auto retry = static_cast<uint32_t>(getSize());
+    const Fixup miss = emit_address_and_tlb(in, false);
     if (rt != 0) {
-      switch (in.op) {
-        case Op::lb: movsx(rcx, byte[rdx + rax]); break;
-        case Op::lbu: movzx(ecx, byte[rdx + rax]); break;
-        case Op::lh:
-        case Op::lhu:
-          movzx(ecx, word[rdx + rax]);
-          rol(cx, 8);
-          if (in.op == Op::lh)
-            movsx(rcx, cx);
-          else
-            movzx(ecx, cx);
-          break;
-        case Op::lw:
-        case Op::lwu:
-          mov(ecx, dword[rdx + rax]);
-          bswap(ecx);
-          if (in.op == Op::lw) movsxd(rcx, ecx);
-          break;
-        default:
-          mov(rcx, qword[rdx + rax]);
-          bswap(rcx);
-          break;
-      }
+      const int which = in.op == Op::lb    ? 0
+                        : in.op == Op::lbu ? 1
+                        : in.op == Op::lh  ? 2
+                        : in.op == Op::lhu ? 3
+                        : in.op == Op::lw  ? 4
+                        : in.op == Op::lwu ? 5
+                                           : 6;
+      commit(put(cursor(), snippets.load[which]));
       store_reg(rt, rcx);
+    } else {
+      commit(put(cursor(), snippets.mask[size_slot(size)]));
     }
-    L(done);
-    cold_code_.push_back([this, &retry, &miss, &done, index] {
-      L(miss);
-      mov(rdi, r14);
-      mov(rsi, rcx);
-      call_helper(reinterpret_cast<const void*>(&jit_tlb_fill));
-      test(eax, eax);
-      jnz(retry, T_NEAR);
-      emit_interpreter_call(index);  // a watched page: the interpreter reports the access
-      jmp(done, T_NEAR);
-    });
+    cold_stubs_.push_back(ColdStub{ColdStub::Kind::LoadMiss, static_cast<uint32_t>(index), miss, retry,
+                                   static_cast<uint32_t>(getSize())});
     return true;
   }
 
-  Label& slow = new_label();
-  Label& done = new_label();
-  emit_address_and_tlb(in, true, slow);
-  and_(eax, offset_mask);
-  const Address value = reg(rt);
-  switch (size) {
-    case 1:
-      movzx(ecx, byte[rbx + ThreadRegs + 8 * static_cast<int>(rt)]);
-      mov(byte[rdx + rax], cl);
-      break;
-    case 2:
-      movzx(ecx, word[rbx + ThreadRegs + 8 * static_cast<int>(rt)]);
-      rol(cx, 8);
-      mov(word[rdx + rax], cx);
-      break;
-    case 4:
-      mov(ecx, dword[rbx + ThreadRegs + 8 * static_cast<int>(rt)]);
-      bswap(ecx);
-      mov(dword[rdx + rax], ecx);
-      break;
-    default:
-      mov(rcx, value);
-      bswap(rcx);
-      mov(qword[rdx + rax], rcx);
-      break;
-  }
-  L(done);
-  cold_code_.push_back([this, &slow, &done, index] {
-    L(slow);
-    emit_interpreter_call(index);
-    jmp(done, T_NEAR);
-  });
+  const Fixup slow = emit_address_and_tlb(in, true);
+  uint8_t* p = put(cursor(), snippets.mask[size_slot(size)]);
+  // The value into ecx/rcx: movzx ecx, byte/word [reg]; mov ecx, dword [reg]; mov rcx, [reg].
+  const int32_t value = ThreadRegs + 8 * static_cast<int32_t>(rt);
+  const uint16_t load_value = size == 1 ? 0x0FB6 : size == 2 ? 0x0FB7 : 0x8B;
+  p = x86::rm_rbx(p, size == 8, load_value, x86::RCX, value);
+  commit(put(p, snippets.store_after[size_slot(size)]));
+  cold_stubs_.push_back(
+      ColdStub{ColdStub::Kind::StoreSlow, static_cast<uint32_t>(index), slow, 0, static_cast<uint32_t>(getSize())});
   return true;
 }
 

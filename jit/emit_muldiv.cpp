@@ -62,21 +62,20 @@ bool Emitter::emit_muldiv(const PlannedInsn& in, size_t index) {
       return true;
     case Op::div:
     case Op::divu: {
-      Label done;
+      Fixup done = 0;  // the INT_MIN / -1 path jumps over the division
       mov(ecx, reg32(rt));
       test(ecx, ecx);
-      jz(exit_before(index), T_NEAR);
+      exit_before(index, jcc_forward(x86::CondE));
       mov(eax, reg32(rs));
       if (in.op == Op::div) {
-        Label normal;
         cmp(ecx, -1);
-        jne(normal);
+        const Fixup normal = jcc_forward(x86::CondNE);
         neg(eax);  // INT32_MIN / -1 wraps; remainder 0
         movsxd(rax, eax);
         xor_(edx, edx);
         store_halves(rdx, rax);
-        jmp(done);
-        L(normal);
+        done = jmp_forward();
+        bind(normal);
         cdq();
         idiv(ecx);
       } else {
@@ -86,26 +85,25 @@ bool Emitter::emit_muldiv(const PlannedInsn& in, size_t index) {
       movsxd(rax, eax);
       movsxd(rdx, edx);
       store_halves(rdx, rax);
-      L(done);
+      if (done != 0) bind(done);
       clear_rd();
       return true;
     }
     case Op::ddiv:
     case Op::ddivu: {
-      Label done;
+      Fixup done = 0;  // the INT_MIN / -1 path jumps over the division
       load_reg(rcx, rt);
       test(rcx, rcx);
-      jz(exit_before(index), T_NEAR);
+      exit_before(index, jcc_forward(x86::CondE));
       load_reg(rax, rs);
       if (in.op == Op::ddiv) {
-        Label normal;
         cmp(rcx, -1);
-        jne(normal);
+        const Fixup normal = jcc_forward(x86::CondNE);
         neg(rax);  // INT64_MIN / -1 wraps; remainder 0
         xor_(edx, edx);
         store_halves(rdx, rax);
-        jmp(done);
-        L(normal);
+        done = jmp_forward();
+        bind(normal);
         cqo();
         idiv(rcx);
       } else {
@@ -113,7 +111,7 @@ bool Emitter::emit_muldiv(const PlannedInsn& in, size_t index) {
         div(rcx);
       }
       store_halves(rdx, rax);
-      L(done);
+      if (done != 0) bind(done);
       clear_rd();
       return true;
     }

@@ -10,6 +10,10 @@
 // when that block is invalidated. Only these data cells are ever rewritten, never instructions,
 // and a block whose page was written while it ran finishes (or exits early) in code that stays
 // mapped until the next clear().
+// Translation cost: jumps into code not emitted yet are rel32 fields patched by buffer offset
+// (Fixup), cold paths are plain records emitted after the body, and the forms every block repeats
+// are written by raw_x86.h; xbyak assembles the rest. No label maps, closures or per-block heap
+// allocations.
 #include "jit/emitter.h"
 
 #include "jit/helpers.h"
@@ -59,35 +63,67 @@ void Emitter::emit_trampolines() {
   align(16);
 }
 
-void Emitter::load_reg(const Reg64& dst, unsigned r) { mov(dst, reg(r)); }
+void Emitter::load_reg(const Reg64& dst, unsigned r) {
+  commit(x86::rm_rbx(cursor(), true, 0x8B, dst.getIdx(), ThreadRegs + 8 * static_cast<int>(r)));
+}
 
 void Emitter::store_reg(unsigned r, const Reg64& src) {
-  if (r != 0) mov(reg(r), src);
+  if (r != 0) commit(x86::rm_rbx(cursor(), true, 0x89, src.getIdx(), ThreadRegs + 8 * static_cast<int>(r)));
 }
 
 void Emitter::call_helper(const void* fn) {
-  mov(rax, reinterpret_cast<uintptr_t>(fn));
-  call(rax);
+  uint8_t* p = x86::mov_r64_imm64(cursor(), x86::RAX, reinterpret_cast<uintptr_t>(fn));
+  commit(x86::call_r64(p, x86::RAX));
 }
 
-Label& Emitter::exit_before(size_t index) {
-  cold_exits_.push_back(ColdExit{Label(), index});
-  return cold_exits_.back().label;
+Emitter::Fixup Emitter::jcc_forward(x86::Cond cond) {
+  commit(x86::jcc_rel32(cursor(), cond));
+  return static_cast<Fixup>(getSize() - 4);
 }
+
+Emitter::Fixup Emitter::jmp_forward() {
+  commit(x86::jmp_rel32(cursor()));
+  return static_cast<Fixup>(getSize() - 4);
+}
+
+Emitter::Fixup Emitter::jcc_short_forward(x86::Cond cond) {
+  uint8_t* p = cursor();
+  *p++ = static_cast<uint8_t>(0x70 | cond);
+  *p++ = 0;
+  commit(p);
+  return static_cast<Fixup>(getSize() - 1);
+}
+
+void Emitter::bind_to(Fixup from, size_t target) {
+  const auto rel = static_cast<int32_t>(static_cast<int64_t>(target) - static_cast<int64_t>(from + 4));
+  x86::put32(top_ + from, static_cast<uint32_t>(rel));
+}
+
+void Emitter::bind_short(Fixup from) {
+  const int64_t rel = static_cast<int64_t>(getSize()) - static_cast<int64_t>(from + 1);
+  if (rel > 127) throw Xbyak::Error(Xbyak::ERR_LABEL_IS_TOO_FAR);
+  top_[from] = static_cast<uint8_t>(rel);
+}
+
+void Emitter::jcc_to(x86::Cond cond, size_t target) { bind_to(jcc_forward(cond), target); }
+
+void Emitter::jmp_to(size_t target) { bind_to(jmp_forward(), target); }
 
 void Emitter::emit_chain(Word target_pc) {
-  Label& cell = new_label();
-  Label& stub = new_label();
-  jmp(qword[rip + cell]);
-  pending_chains_.push_back(PendingChain{target_pc, &cell, &stub});
-  cold_code_.push_back([this, target_pc, &stub] {
-    const uint32_t slot = lookup_offset(target_pc);
-    L(stub);
-    mov(rax, target_pc);
-    cmp(rax, qword[r13 + slot]);
-    jne(exit_rax_);
-    jmp(qword[r13 + slot + 8]);
-  });
+  commit(x86::jmp_rip_indirect(cursor()));  // jmp [rip + cell]; the cell follows the cold code
+  pending_chains_.push_back(PendingChain{target_pc, static_cast<Fixup>(getSize() - 4), 0});
+  cold_stubs_.push_back(
+      ColdStub{ColdStub::Kind::ChainStub, static_cast<uint32_t>(pending_chains_.size() - 1), 0, 0, 0});
+}
+
+void Emitter::emit_chain_stub(size_t chain) {
+  PendingChain& pending = pending_chains_[chain];
+  const auto slot = static_cast<int32_t>(lookup_offset(pending.target_pc));
+  pending.stub = static_cast<uint32_t>(getSize());
+  uint8_t* p = x86::mov_imm(cursor(), x86::RAX, pending.target_pc);
+  commit(x86::rm_base(p, true, 0x3B, x86::RAX, x86::R13, slot));  // cmp rax, [r13 + slot]
+  jcc_to(x86::CondNE, exit_offset());
+  commit(x86::rm_base(cursor(), false, 0xFF, 4, x86::R13, slot + 8));  // jmp [r13 + slot + 8]
 }
 
 void Emitter::emit_dispatch_rax() {
@@ -96,33 +132,61 @@ void Emitter::emit_dispatch_rax() {
   and_(ecx, static_cast<uint32_t>(LookupEntries - 1));
   shl(ecx, 4);
   cmp(rax, qword[r13 + rcx]);
-  jne(exit_rax_);
+  jcc_to(x86::CondNE, exit_offset());
   jmp(qword[r13 + rcx + 8]);
 }
 
 void Emitter::emit_interpreter_call(size_t index) {
   const PlannedInsn& in = plan_->insns[index];
-  mov(rdi, r14);
-  mov(esi, in.insn);
-  mov(rdx, r15);
-  mov(ecx, static_cast<uint32_t>(plan_->insns.size() - index));
-  mov(r8, in.pc);
+  uint8_t* p = x86::mov_rr(cursor(), x86::RDI, x86::R14);
+  p = x86::mov_imm(p, x86::RSI, in.insn);  // mov esi, insn
+  p = x86::mov_rr(p, x86::RDX, x86::R15);
+  p = x86::mov_imm(p, x86::RCX, plan_->insns.size() - index);  // mov ecx, steps left
+  p = x86::mov_imm(p, x86::R8, in.pc);
+  commit(p);
   call_helper(reinterpret_cast<const void*>(&jit_execute_insn));
   const bool in_delay_slot = plan_->ends_in_branch && index + 1 == plan_->insns.size();
   if (in_delay_slot) return;  // cannot fault (scan_block); the block ends right here anyway
-  helper_calls_.push_back(HelperCall{Label(), index});
-  test(eax, eax);
-  jnz(helper_calls_.back().label, T_NEAR);
+  commit(x86::test_eax(cursor()));
+  helper_calls_.push_back(HelperCall{jcc_forward(x86::CondNE), index});
 }
 
 void Emitter::emit_interpreted(size_t index) { emit_interpreter_call(index); }
 
+void Emitter::emit_exit(size_t given_back, Word pc) {
+  uint8_t* p = cursor();
+  if (given_back != 0) p = x86::alu_imm(p, true, 0, x86::R15, static_cast<uint32_t>(given_back));  // add r15, n
+  commit(x86::mov_imm(p, x86::RAX, pc));
+  jmp_to(exit_offset());
+}
+
+void Emitter::emit_cold_stub(const ColdStub& stub) {
+  switch (stub.kind) {
+    case ColdStub::Kind::ChainStub: emit_chain_stub(stub.index); return;
+    case ColdStub::Kind::LoadMiss:
+      bind(stub.from);
+      commit(x86::mov_rr(x86::mov_rr(cursor(), x86::RDI, x86::R14), x86::RSI, x86::RCX));
+      call_helper(reinterpret_cast<const void*>(&jit_tlb_fill));
+      commit(x86::test_eax(cursor()));
+      jcc_to(x86::CondNE, stub.retry);
+      emit_interpreter_call(stub.index);  // a watched page: the interpreter reports the access
+      jmp_to(stub.resume);
+      return;
+    case ColdStub::Kind::StoreSlow:
+      bind(stub.from);
+      emit_interpreter_call(stub.index);
+      jmp_to(stub.resume);
+      return;
+  }
+}
+
 const void* Emitter::emit_block(const BlockPlan& plan) {
+  // Raw emission does not check the buffer end: make sure the largest block fits.
+  if (remaining() < MaxBlockBytes) throw Xbyak::Error(Xbyak::ERR_CODE_IS_TOO_BIG);
   plan_ = &plan;
+  cold_stubs_.clear();
   cold_exits_.clear();
   helper_calls_.clear();
-  cold_code_.clear();
-  labels_.clear();
   pending_chains_.clear();
   chains_.clear();
   insn_counts_ = {};
@@ -130,9 +194,8 @@ const void* Emitter::emit_block(const BlockPlan& plan) {
   const void* entry = to_exec(getCurr());
   const size_t len = plan.insns.size();
 
-  Label no_fuel;
-  sub(r15, static_cast<uint32_t>(len));
-  jb(no_fuel, T_NEAR);
+  commit(x86::alu_imm(cursor(), true, 5, x86::R15, static_cast<uint32_t>(len)));  // sub r15, len
+  const Fixup no_fuel = jcc_forward(x86::CondB);
 
   const size_t body_end = plan.ends_in_branch ? len - 2 : len;
   for (size_t i = 0; i < body_end; ++i) emit_insn(i);
@@ -144,45 +207,42 @@ const void* Emitter::emit_block(const BlockPlan& plan) {
   emit_block_end();
 
   // Cold paths.
-  for (size_t k = 0; k < cold_code_.size(); ++k) cold_code_[k]();
-  L(no_fuel);
-  add(r15, static_cast<uint32_t>(len));
-  mov(rax, plan.start_pc);
-  jmp(exit_rax_);
-  for (HelperCall& call : helper_calls_) {
-    L(call.label);
-    cmp(eax, static_cast<uint32_t>(HelperFault));
-    je(exit_before(call.index), T_NEAR);
-    jmp(exit_before(call.index + 1), T_NEAR);  // code was invalidated: stop after the store
+  for (size_t k = 0; k < cold_stubs_.size(); ++k) emit_cold_stub(cold_stubs_[k]);
+  bind(no_fuel);
+  emit_exit(len, plan.start_pc);
+  for (size_t k = 0; k < helper_calls_.size(); ++k) {
+    const HelperCall call = helper_calls_[k];
+    bind(call.from);
+    commit(x86::alu_imm(cursor(), false, 7, x86::RAX, HelperFault));  // cmp eax, HelperFault
+    exit_before(call.index, jcc_forward(x86::CondE));
+    exit_before(call.index + 1, jmp_forward());  // code was invalidated: stop after the store
   }
+  exit_stubs_.assign(len + 1, 0);
   for (size_t k = 0; k < cold_exits_.size(); ++k) {  // includes the exits the stubs above added
-    ColdExit& exit = cold_exits_[k];
-    L(exit.label);
-    const size_t given_back = len - exit.index;
-    if (given_back != 0) add(r15, static_cast<uint32_t>(given_back));
-    mov(rax, exit.index < len ? plan.insns[exit.index].pc : plan.fallthrough_pc());
-    jmp(exit_rax_);
+    const ColdExit exit = cold_exits_[k];
+    // Exits at the same instruction share one stub (a store's slow path and the next one's).
+    uint32_t& stub = exit_stubs_[exit.index];
+    if (stub != 0) {
+      bind_to(exit.from, stub);
+      continue;
+    }
+    bind(exit.from);
+    stub = static_cast<uint32_t>(getSize());
+    emit_exit(len - exit.index, exit.index < len ? plan.insns[exit.index].pc : plan.fallthrough_pc());
   }
   // Chain cells (data), initially pointing at their lookup stubs; the runtime links them. The
-  // cells hold execute-view addresses, so they are filled here rather than with putL (which
-  // would store the write-view address of the label).
+  // cells hold execute-view addresses of the stubs.
   align(8);
   for (const PendingChain& chain : pending_chains_) {
-    L(*chain.cell);
+    const size_t cell_offset = getSize();
+    bind_to(chain.cell_disp, cell_offset);
     dq(0);
-  }
-  for (const PendingChain& chain : pending_chains_) {
-    auto** cell = reinterpret_cast<const void**>(const_cast<uint8_t*>(chain.cell->getAddress()));
-    const void* stub = to_exec(chain.stub->getAddress());
+    auto** cell = reinterpret_cast<const void**>(top_ + cell_offset);
+    const void* stub = to_exec(top_ + chain.stub);
     *cell = stub;
     chains_.push_back(ChainCell{chain.target_pc, cell, stub});
   }
-  pending_chains_.clear();
   plan_ = nullptr;
-  cold_exits_.clear();
-  helper_calls_.clear();
-  cold_code_.clear();
-  labels_.clear();
   return entry;
 }
 

@@ -18,16 +18,20 @@
 #define XBYAK_NO_OP_NAMES
 #include <xbyak/xbyak.h>
 
-#include <deque>
-#include <functional>
+#include <vector>
 
 #include "jit/block_scan.h"
 #include "jit/code_memory.h"
 #include "jit/jit_state.h"
+#include "jit/raw_x86.h"
 
 namespace cannonball::jit {
 
 using EntryFn = void (*)(JitContext* ctx, const void* code);
+
+// More than the largest block's code (at most MaxBlockInsns + 1 instructions, each at most a
+// few hundred bytes with its cold paths); emit_block refuses to start with less room.
+inline constexpr size_t MaxBlockBytes = size_t{64} << 10;
 
 // Whether the host has LZCNT, which the native clz/clo/dclz/dclo need (else they use the helper).
 bool host_has_lzcnt();
@@ -63,14 +67,28 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   const InsnCounts& last_insn_counts() const { return insn_counts_; }
 
  private:
-  // Stubs emitted after the block body (cold paths).
+  // A jump whose target is not emitted yet: the buffer offset of its rel32 (or rel8) field.
+  using Fixup = uint32_t;
+  // Cold paths emitted after the block body, recorded as plain data (no closures, no labels).
+  struct ColdStub {
+    enum class Kind : uint8_t { LoadMiss, StoreSlow, ChainStub } kind;
+    uint32_t index;   // the instruction (LoadMiss, StoreSlow) or pending chain (ChainStub)
+    Fixup from;       // the jump into the stub (LoadMiss, StoreSlow)
+    uint32_t retry;   // offset of the TLB probe to retry (LoadMiss)
+    uint32_t resume;  // offset to continue at after the instruction (LoadMiss, StoreSlow)
+  };
   struct ColdExit {
-    Xbyak::Label label;
+    Fixup from;
     size_t index;  // resume at insns[index] with the fuel of insns[index..] given back
   };
   struct HelperCall {
-    Xbyak::Label label;  // reached with eax = helper result != 0
-    size_t index;        // the instruction the helper ran
+    Fixup from;    // reached with eax = helper result != 0
+    size_t index;  // the instruction the helper ran
+  };
+  struct PendingChain {
+    Word target_pc;
+    Fixup cell_disp;  // the disp32 of `jmp [rip + cell]`
+    uint32_t stub;    // offset of the lookup stub
   };
 
   void emit_trampolines();
@@ -81,18 +99,39 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   void load_reg(const Xbyak::Reg64& dst, unsigned r);
   void store_reg(unsigned r, const Xbyak::Reg64& src);  // no-op for r == 0
   void call_helper(const void* fn);
-  Xbyak::Label& exit_before(size_t index);
+
+  // Raw emission (raw_x86.h): the write cursor, and committing what was written through it.
+  uint8_t* cursor() { return top_ + Xbyak::CodeArray::size_; }
+  void commit(const uint8_t* end) { Xbyak::CodeArray::size_ = static_cast<size_t>(end - top_); }
+  // Forward jumps, bound later to the current position (bind) or to an offset (bind_to).
+  Fixup jcc_forward(x86::Cond cond);
+  Fixup jmp_forward();
+  Fixup jcc_short_forward(x86::Cond cond);  // rel8: the target must lie within 127 bytes
+  void bind(Fixup from) { bind_to(from, getSize()); }
+  void bind_to(Fixup from, size_t target);
+  void bind_short(Fixup from);
+  // Jumps to code already emitted (a buffer offset).
+  void jcc_to(x86::Cond cond, size_t target);
+  void jmp_to(size_t target);
+  size_t exit_offset() const { return static_cast<size_t>(static_cast<const uint8_t*>(exit_rax_) - top_); }
+
+  // Leaves the block before insns[index] (giving back its fuel) when `from` is taken.
+  void exit_before(size_t index, Fixup from) { cold_exits_.push_back(ColdExit{from, index}); }
   void emit_chain(Word target_pc);  // jump to the block at a constant pc (or exit)
-  void emit_dispatch_rax();         // jump to the block at pc rax (or exit)
+  void emit_chain_stub(size_t chain);
+  // add r15, given_back (when non-zero); rax = pc; leave generated code.
+  void emit_exit(size_t given_back, Word pc);
+  void emit_dispatch_rax();  // jump to the block at pc rax (or exit)
   // Runs the instruction through the interpreter's semantics (helpers.cpp).
   void emit_interpreted(size_t index);
   // Calls jit_execute_insn for insns[index]; falls through on success, leaves the block through
   // an exit stub on a fault (before the instruction) or a code invalidation (after it).
   void emit_interpreter_call(size_t index);
   // Computes the effective address of a load/store in rax; rcx = page index, rdx = TLB slot
-  // offset. Jumps to `miss` when the TLB entry's read (or write) tag does not match, else leaves
-  // rdx = Page*.
-  void emit_address_and_tlb(const PlannedInsn& in, bool is_store, Xbyak::Label& miss);
+  // offset. Jumps (the returned fixup) to a miss stub when the TLB entry's read (or write) tag
+  // does not match, else leaves rdx = Page*.
+  Fixup emit_address_and_tlb(const PlannedInsn& in, bool is_store);
+  void emit_cold_stub(const ColdStub& stub);
 
   // Groups (one file each).
   bool emit_alu(const PlannedInsn& in);
@@ -105,20 +144,15 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   EntryFn entry_ = nullptr;
   const void* exit_rax_ = nullptr;  // (write view) stores rax as exit pc, saves fuel, returns to C++
   const BlockPlan* plan_ = nullptr;
-  // Deques keep the labels at stable addresses while xbyak refers to them.
-  std::deque<ColdExit> cold_exits_;
-  std::deque<HelperCall> helper_calls_;
-  struct PendingChain {
-    Word target_pc;
-    Xbyak::Label* cell;
-    Xbyak::Label* stub;
-  };
+  // Per-block records; cleared (capacity kept) for every block, so translating allocates nothing
+  // once they have grown.
+  std::vector<ColdStub> cold_stubs_;
+  std::vector<ColdExit> cold_exits_;
+  std::vector<HelperCall> helper_calls_;
   std::vector<PendingChain> pending_chains_;
   std::vector<ChainCell> chains_;
+  std::vector<uint32_t> exit_stubs_;  // per instruction index: its exit stub's offset, 0 = none yet
   InsnCounts insn_counts_;
-  std::deque<Xbyak::Label> labels_;               // labels used by cold code
-  std::vector<std::function<void()>> cold_code_;  // emitted after the block body
-  Xbyak::Label& new_label() { return labels_.emplace_back(); }
 };
 
 }  // namespace cannonball::jit

@@ -21,10 +21,14 @@ JitRuntime::JitRuntime(Vm& vm)
       heat_(LookupEntries, 0),
       zero_page_(std::make_unique<Page>()),
       emitter_(CodeCapacity) {
-  // The op-program translates tens of thousands of blocks: grow the maps once, not by rehashing.
-  blocks_.reserve(InitialBlockCapacity);
-  links_.reserve(InitialBlockCapacity);
-  page_blocks_.reserve(InitialBlockCapacity / 16);
+  // The op-program translates tens of thousands of blocks: size the maps and pools once.
+  blocks_ = FlatMap<const void*>(2 * InitialBlockCapacity);
+  links_ = FlatMap<uint32_t>(2 * InitialBlockCapacity);
+  page_blocks_ = FlatMap<uint32_t>(InitialBlockCapacity / 8);
+  link_nodes_.reserve(2 * InitialBlockCapacity);
+  pc_nodes_.reserve(InitialBlockCapacity);
+  link_nodes_.push_back(LinkNode{nullptr, nullptr, 0});
+  pc_nodes_.push_back(PcNode{0, 0});
   ctx_.tlb = tlb_.data();
   ctx_.lookup = lookup_.data();
   ctx_.runtime = this;
@@ -36,8 +40,9 @@ JitRuntime::JitRuntime(Vm& vm)
 JitRuntime::~JitRuntime() {
   Memory& memory = vm_.state().memory;
   if (memory.code_write_ctx() == this) {
-    for (const auto& [page_index, pcs] : page_blocks_)
+    page_blocks_.for_each([&](Word page_index, uint32_t) {
       if (Page* page = memory.find_page_mut(page_index)) page->has_code = false;
+    });
     memory.set_code_write_hook(nullptr, nullptr);
   }
 }
@@ -138,62 +143,88 @@ void JitRuntime::sync_reservation() noexcept {
 void JitRuntime::invalidate_page(Page& page) noexcept {
   page.has_code = false;
   ctx_.code_invalidated = 1;
-  auto it = page_blocks_.find(page.index);
-  if (it == page_blocks_.end()) return;
-  for (Word pc : it->second) {
+  const uint32_t* first = page_blocks_.find(page.index);
+  if (first == nullptr) return;
+  for (uint32_t node = *first; node != 0; node = pc_nodes_[node].next) {
+    const Word pc = pc_nodes_[node].pc;
+    if (const void** code = blocks_.find(pc); code != nullptr && *code != nullptr) ++stats_.blocks_invalidated;
     blocks_.erase(pc);
-    if (auto links = links_.find(pc); links != links_.end())
-      for (const Link& link : links->second) *link.cell = link.stub;
+    if (const uint32_t* aiming = links_.find(pc))
+      for (uint32_t link = *aiming; link != 0; link = link_nodes_[link].next)
+        *link_nodes_[link].cell = link_nodes_[link].stub;
     LookupEntry& entry = lookup_[(pc >> 2) & (LookupEntries - 1)];
     if (entry.pc == pc) entry = LookupEntry{EmptyLookupPc, emitter_.exit_stub()};
-    ++stats_.blocks_invalidated;
   }
-  page_blocks_.erase(it);
+  page_blocks_.erase(page.index);
 }
 
 void JitRuntime::clear_code() {
   Memory& memory = vm_.state().memory;
-  for (const auto& [page_index, pcs] : page_blocks_)
+  page_blocks_.for_each([&](Word page_index, uint32_t) {
     if (Page* page = memory.find_page_mut(page_index)) page->has_code = false;
+  });
   blocks_.clear();
   page_blocks_.clear();
   links_.clear();
+  link_nodes_.resize(1);
+  pc_nodes_.resize(1);
   emitter_.clear();
   std::fill(lookup_.begin(), lookup_.end(), LookupEntry{EmptyLookupPc, emitter_.exit_stub()});
   ++stats_.code_flushes;
 }
 
+bool JitRuntime::record_on_page(Word pc) {
+  const Word page_index = pc >> PageAddrBits;
+  // Only a page this memory holds alone may carry has_code (a shared page is cloned first), and
+  // the TLB slot is refilled since the clone replaced the page it pointed at.
+  Page* page = vm_.state().memory.own_page(page_index);
+  if (page == nullptr) return false;
+  page->has_code = true;
+  tlb_fill(page_index);
+  uint32_t& first = page_blocks_.get(page_index, 0);
+  pc_nodes_.push_back(PcNode{pc, first});
+  first = static_cast<uint32_t>(pc_nodes_.size() - 1);
+  return true;
+}
+
 const void* JitRuntime::lookup_or_translate(Word pc) {
   LookupEntry& entry = lookup_[(pc >> 2) & (LookupEntries - 1)];
-  if (entry.pc == pc) return entry.code;
+  if (entry.pc == pc) return entry.code == emitter_.exit_stub() ? nullptr : entry.code;
   if (uint16_t& heat = heat_[(pc >> 2) & (LookupEntries - 1)]; heat < translate_threshold_) {
     ++heat;
     ++stats_.cold_entries;
     return nullptr;
   }
-  if (auto it = blocks_.find(pc); it != blocks_.end()) {
-    entry = LookupEntry{pc, it->second.code};
-    return entry.code;
+  if (const void** known = blocks_.find(pc)) {
+    const void* code = *known;
+    entry = LookupEntry{pc, code != nullptr ? code : emitter_.exit_stub()};
+    return code;
   }
-  Memory& memory = vm_.state().memory;
-  const BlockPlan plan = scan_block(memory, pc, max_block_insns_);
-  if (plan.insns.empty()) return nullptr;
+  scan_block(vm_.state().memory, pc, max_block_insns_, plan_);
+  if (plan_.insns.empty()) {
+    // No block starts here: remember it (the table entry exits at once, like an empty one).
+    if (record_on_page(pc)) {
+      blocks_.get(pc, nullptr) = nullptr;
+      entry = LookupEntry{pc, emitter_.exit_stub()};
+    }
+    return nullptr;
+  }
   if (emitter_.remaining() < MinFreeCode) clear_code();
-  const void* code = emitter_.emit_block(plan);
-  const Word page_index = pc >> PageAddrBits;
-  // Only a page this memory holds alone may carry has_code (a shared page is cloned first), and
-  // the TLB slot is refilled since the clone replaced the page it pointed at.
-  if (Page* page = memory.own_page(page_index)) page->has_code = true;
-  tlb_fill(page_index);
-  blocks_[pc] = BlockInfo{code, page_index};
+  const size_t free_before = emitter_.remaining();
+  const void* code = emitter_.emit_block(plan_);
+  stats_.code_bytes += free_before - emitter_.remaining();
+  record_on_page(pc);
+  blocks_.get(pc, code) = code;
   // Link this block's direct exits to targets that exist, and every cell aiming at this block.
   for (const Emitter::ChainCell& chain : emitter_.last_chains()) {
-    links_[chain.target_pc].push_back(Link{chain.cell, chain.stub});
-    if (auto target = blocks_.find(chain.target_pc); target != blocks_.end()) *chain.cell = target->second.code;
+    uint32_t& first = links_.get(chain.target_pc, 0);
+    link_nodes_.push_back(LinkNode{chain.cell, chain.stub, first});
+    first = static_cast<uint32_t>(link_nodes_.size() - 1);
+    if (const void** target = blocks_.find(chain.target_pc); target != nullptr && *target != nullptr)
+      *chain.cell = *target;
   }
-  if (auto aiming = links_.find(pc); aiming != links_.end())  // no empty entry for every block
-    for (const Link& link : aiming->second) *link.cell = code;
-  page_blocks_[page_index].push_back(pc);
+  if (const uint32_t* aiming = links_.find(pc))
+    for (uint32_t link = *aiming; link != 0; link = link_nodes_[link].next) *link_nodes_[link].cell = code;
   ++stats_.blocks_translated;
   stats_.insns_native += emitter_.last_insn_counts().native;
   stats_.insns_helper += emitter_.last_insn_counts().helper;

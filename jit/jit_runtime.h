@@ -12,11 +12,11 @@
 #pragma once
 
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include "interp/vm.h"
 #include "jit/emitter.h"
+#include "jit/flat_map.h"
 #include "jit/jit_state.h"
 #include "jit/jit_stats.h"
 
@@ -56,10 +56,6 @@ class JitRuntime {
   void clear_code();
 
  private:
-  struct BlockInfo {
-    const void* code;
-    Word page_index;
-  };
   const void* lookup_or_translate(Word pc);
   void tlb_flush();
   bool store_allowed(Word page_index, const Page* page) const;
@@ -77,13 +73,28 @@ class JitRuntime {
   std::unique_ptr<Page> zero_page_;
   Emitter emitter_;
   static constexpr size_t InitialBlockCapacity = size_t{1} << 16;
-  std::unordered_map<Word, BlockInfo> blocks_;
-  std::unordered_map<Word, std::vector<Word>> page_blocks_;
-  struct Link {
-    const void** cell;
-    const void* stub;
+  // pc -> block entry, or nullptr where no block can start (a syscall, ll/sc, ...): such a pc is
+  // scanned once, not on every entry attempt, and forgotten like a block when its page is written.
+  FlatMap<const void*> blocks_;
+  // Lists kept as nodes in flat pools (next = 0 ends a list; node 0 is unused), so recording a
+  // block or a link costs no allocation once the pools have grown. Nodes are dropped by clear_code.
+  struct LinkNode {
+    const void** cell;  // a chain cell aiming at the list's pc
+    const void* stub;   // what the cell holds while no block exists there
+    uint32_t next;
   };
-  std::unordered_map<Word, std::vector<Link>> links_;  // target pc -> chain cells aiming at it
+  std::vector<LinkNode> link_nodes_;
+  FlatMap<uint32_t> links_;  // target pc -> first LinkNode
+  struct PcNode {
+    Word pc;
+    uint32_t next;
+  };
+  std::vector<PcNode> pc_nodes_;
+  FlatMap<uint32_t> page_blocks_;  // page index -> first PcNode (blocks and no-block pcs on it)
+  BlockPlan plan_;                 // reused by every scan
+  // Marks the page as holding code (cloning a shared page first) and records `pc` on it; false
+  // when the page does not exist.
+  bool record_on_page(Word pc);
   uint64_t known_layout_version_ = 0;
   size_t known_page_count_ = 0;
   Word known_clean_epoch_ = 0;      // memory.clean_epoch() when store permissions were last valid

@@ -7,6 +7,7 @@ namespace cannonball::jit {
 
 struct JitStats {
   Word blocks_translated = 0;
+  Word code_bytes = 0;  // bytes of generated code emitted (blocks and their cold paths)
   Word blocks_invalidated = 0;
   Word insns_native = 0;  // translated instructions emitted as host code
   Word insns_helper = 0;  // translated instructions that call the interpreter helper

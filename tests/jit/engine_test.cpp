@@ -77,6 +77,23 @@ TEST(JitEngine, StoreRewritingTheNextInstructionInTheSameBlockTakesEffect) {
   EXPECT_GT(engine.stats().blocks_invalidated, 0u);
 }
 
+TEST(JitEngine, RewrittenInstructionWhereNoBlockCouldStartRunsAsWritten) {
+  // The ll at +0 cannot start a block, which the JIT remembers; the sw at +8 then replaces it by
+  // "addiu $3, $3, 5" and the loop comes back to it: that must run as written.
+  State state = make_state({i_type(Op::ll, 6, 9, 0), i_type(Op::addiu, 4, 4, 1), i_type(Op::sw, 1, 2, 0),
+                            i_type(Op::beq, 0, 0, 0xFFFC), Nop});
+  state.left_stack[0].regs[1] = Code;
+  state.left_stack[0].regs[2] = i_type(Op::addiu, 3, 3, 5);
+  state.left_stack[0].regs[6] = Data;
+  for (Word chunk : {Word{0}, Word{1}, Word{3}}) EXPECT_EQ(run_both(state, 60, chunk), "") << "chunk " << chunk;
+  State a = state;
+  Vm vm(a);
+  jit::JitEngine engine(vm);
+  engine.set_translate_threshold(0);
+  engine.advance(60);
+  EXPECT_EQ(a.left_stack[0].regs[3], 5u * 11);  // 12 passes of 5 steps, the first one through the ll
+}
+
 TEST(JitEngine, EveryBudgetLengthIsExact) {
   State state = make_state({i_type(Op::addiu, 4, 4, 1), r_type(Op::daddu, 4, 4, 5), i_type(Op::sd, 6, 5, 0),
                             i_type(Op::ld, 6, 7, 0), i_type(Op::bne, 4, 8, 0xFFFB), Nop, LoopForever, Nop});
