@@ -114,6 +114,26 @@ class CraftedElfTest(CliTestCase):
         self.assertEqual(self.entries(), ["bad.elf"])
 
 
+    def test_bad_section_headers_fail_before_the_segments_are_loaded(self):
+        # Found by fuzz_elf: 656 MiB of zero fill (within the 1 GiB limit) was loaded, 1.4 GB
+        # resident, before the section headers outside the file were noticed.
+        elf = bytearray(build_elf(exit_program()))
+        struct.pack_into(">Q", elf, 64 + 40, 0x2900_0000)  # p_memsz of the one PT_LOAD
+        struct.pack_into(">Q", elf, 40, len(elf) + 0x1000)  # e_shoff past the end of the file
+        path = self.write("bad.elf", bytes(elf))
+        proc = subprocess.Popen([CANNONBALL, "load-elf", "--type", "multithreaded64-5", "--path", path, "--out",
+                                 self.path("s.bin"), "--meta", self.path("m.json")], cwd=self.dir,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        err = proc.stderr.read()
+        proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        self.assertEqual(proc.returncode, 1, err)
+        self.assertIn(b"section header", err)
+        self.assertLess(usage.ru_maxrss, 200 * 1024, "peak RSS in KiB")
+        self.assertEqual(self.entries(), ["bad.elf"])
+
+
 class LockstepFlagsTest(CliTestCase):
     def test_zero_root_every_and_block_budget_are_errors(self):
         state = self.load()

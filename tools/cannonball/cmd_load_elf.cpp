@@ -52,8 +52,10 @@ int load_elf_main(int argc, char** argv) {
   State state;
   std::vector<Symbol> symbols;
   try {
-    state = load_elf(elf);
+    // The symbols first: reading them checks the section headers, which costs no guest memory,
+    // so a file that is bad there fails before its segments are loaded (up to 1 GiB of them).
     symbols = elf_symbols(elf);
+    state = load_elf(elf);
   } catch (const ElfError& e) { throw CliError("failed to load ELF " + path + ": " + e.what()); }
   // Both files appear together or neither does: each is written under a temporary name first,
   // and only when both (and any stdout meta) are complete are they renamed into place.
