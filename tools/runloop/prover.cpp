@@ -15,13 +15,19 @@ Prover::Prover(Vm& vm, const RecordingOracle& recording, std::function<State()> 
 
 void Prover::set_checkpoint_interval(Word steps) { interval_ = std::max<Word>(steps, 1); }
 
+Word Prover::checkpoint_interval() const {
+  if (interval_) return interval_;
+  const Word pages = vm_.state().memory.page_count();
+  return std::max(MinCheckpointInterval, pages > (~Word{0} / CheckpointStepsPerPage) ? ~Word{0} : pages * CheckpointStepsPerPage);
+}
+
 Word Prover::plan_fast_forward(Word target, std::optional<Word> next_proof) {
   const Word step = vm_.state().step;
   const bool near_proof = next_proof && *next_proof - step <= EagerSlot2Window;
   if (next_proof && !near_proof) {
     target = std::min(target, *next_proof - EagerSlot2Window);
     checkpoint_if_due(step);
-    const Word edge = checkpoints_.back().step + interval_;
+    const Word edge = checkpoints_.back().step + checkpoint_interval();
     if (edge > step) target = std::min(target, edge);  // (no edge past the top of the step range)
   }
   vm_.set_slot2_mode(near_proof ? Vm::Slot2Mode::Eager : Vm::Slot2Mode::Deferred);
@@ -31,7 +37,7 @@ Word Prover::plan_fast_forward(Word target, std::optional<Word> next_proof) {
 // Keeps the checkpoint a pending deferred clock_gettime needs and a new one at `step`: any later
 // deferred clock_gettime runs after `step`, so no older checkpoint can be the nearest to it.
 void Prover::checkpoint_if_due(Word step) {
-  if (step - checkpoints_.back().step < interval_) return;
+  if (step - checkpoints_.back().step < checkpoint_interval()) return;
   std::vector<Checkpoint> kept;
   if (vm_.slot2_stale()) kept.push_back(checkpoint_for(vm_.deferred_clock_step() - 1));
   State& live = vm_.state();

@@ -9,22 +9,26 @@
 // by replaying from a checkpoint to that clock_gettime, with pre-images from the run's record.
 //
 // Checkpoints: while a proof step lies ahead beyond the window, the fast-forward stops every
-// `checkpoint_interval()` steps (default 2^27) and keeps a copy of the state there (its memory
-// hashed, then shared page by page, copy-on-write, with the live state). At most two are held:
-// the newest, and the newest one at or before the pending deferred clock_gettime; the run's start
-// state (read again through `reload_start`) is the first.
+// `checkpoint_interval()` steps and keeps a copy of the state there (its memory hashed, then
+// shared page by page, copy-on-write, with the live state). The interval is max(2^27, 4096 x the
+// pages of memory) unless set: a checkpoint's cost grows with the page count (a copy of the page
+// table and the cached merkle nodes, and dropping an older copy, about 0.15 us a page), so this
+// keeps it under 10 % of the fast-forward between two checkpoints at 2*10^9 steps/s. At most two are
+// held: the newest, and the newest one at or before the pending deferred clock_gettime; the
+// run's start state (read again through `reload_start`) is the first.
 //
 // What bounds a replay: it starts at the newest checkpoint at or before the clock_gettime, so it
-// runs fewer than `checkpoint_interval()` steps, plus the proven steps that ran between two
-// checkpoint chances (a proven step keeps its slot eagerly, so none in practice), whatever the
-// distance from the input state. Its cost beyond those steps is one copy of a checkpoint's page
-// table and cached merkle nodes, and the hashing of the pages written between the checkpoint and
-// the clock_gettime. No replay happens when the guest makes a clock_gettime within the window
-// before a known proof step (the Go runtime's scheduler reads the clock far more often than that).
+// runs fewer than `checkpoint_interval()` steps (2^27 up to 32768 pages = 128 MiB of memory),
+// plus the proven steps that ran between two checkpoint chances (a proven step keeps its slot
+// eagerly, so none in practice), whatever the distance from the input state. Its cost beyond
+// those steps is one copy of a checkpoint's page table and cached merkle nodes, and the hashing
+// of the pages written between the checkpoint and the clock_gettime. No replay happens when the
+// guest makes a clock_gettime within the window before a known proof step (the Go runtime's
+// scheduler reads the clock far more often than that).
 //
 // What the checkpoints cost the fast-forward: per checkpoint, a merkle root of the pages written
-// since the previous one (a proof needs the root of the whole memory anyway), a copy of the page
-// table and the cached nodes, and one copy-on-write clone of each page written after it.
+// since the previous one (a proof needs the root of the whole memory anyway), the copy above,
+// and one copy-on-write clone of each page written after it.
 #pragma once
 
 #include <functional>
@@ -42,8 +46,10 @@ class Prover {
  public:
   // Within this many steps before a proof step, clock_gettime keeps slot #2 eagerly.
   static constexpr Word EagerSlot2Window = Word{1} << 20;
-  // Steps between checkpoints while a proof step lies beyond the window.
-  static constexpr Word DefaultCheckpointInterval = Word{1} << 27;
+  // Steps between checkpoints while a proof step lies beyond the window: at least this many, and
+  // at least CheckpointStepsPerPage per page of memory, unless set_checkpoint_interval was called.
+  static constexpr Word MinCheckpointInterval = Word{1} << 27;
+  static constexpr Word CheckpointStepsPerPage = 4096;
 
   // What the slot-2 replays did (for logs, benchmarks and tests).
   struct ReplayStats {
@@ -60,9 +66,9 @@ class Prover {
   // engine replays fast-forward with. Puts the VM in Deferred mode.
   Prover(Vm& vm, const RecordingOracle& recording, std::function<State()> reload_start, std::string engine_name);
 
-  // Steps between checkpoints (at least 1); set before the run.
+  // A fixed number of steps between checkpoints (at least 1); set before the run.
   void set_checkpoint_interval(Word steps);
-  Word checkpoint_interval() const { return interval_; }
+  Word checkpoint_interval() const;
   const ReplayStats& stats() const { return stats_; }
   // Checkpoints held (the start state counts while it is one).
   size_t checkpoints_held() const { return checkpoints_.size(); }
@@ -90,7 +96,7 @@ class Prover {
   const RecordingOracle& recording_;
   std::function<State()> reload_start_;
   std::string engine_name_;
-  Word interval_ = DefaultCheckpointInterval;
+  Word interval_ = 0;  // 0: from the page count
   std::vector<Checkpoint> checkpoints_;  // ascending steps; never empty
   ReplayStats stats_;
 };
