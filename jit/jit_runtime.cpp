@@ -193,6 +193,7 @@ const void* JitRuntime::lookup_or_translate(Word pc) {
   if (uint16_t& heat = heat_[(pc >> 2) & (LookupEntries - 1)]; heat < translate_threshold_) {
     ++heat;
     ++stats_.cold_entries;
+    last_entry_cold_ = true;
     return nullptr;
   }
   if (const void** known = blocks_.find(pc)) {
@@ -235,6 +236,7 @@ const void* JitRuntime::lookup_or_translate(Word pc) {
 
 Word JitRuntime::run_blocks(Word fuel) {
   Thread& thread = vm_.state().current_thread();
+  last_entry_cold_ = false;
   const void* code = lookup_or_translate(thread.pc);
   if (code == nullptr) return 0;
   State& state = vm_.state();
