@@ -113,13 +113,14 @@ def main():
     with open(os.path.join(args.out, "proof_far.json"), "w") as f:
         json.dump(results, f, indent=2)
     lines = [f"`run --proof-at ={n} --stop-at ={n + 1}` from step 0 (`--engine jit`), beside the plain run to the same",
-             "step; medians of the rounds. CPU seconds are user + system; the proof's cost is the difference.", "",
+             "step; medians of the rounds. CPU seconds are user + system; the proof's cost is the difference.",
+             "The slot-2 replay comes from run's log line, which revisions before the checkpoints do not write.", "",
              "| workload | revision | plain: cpu, wall | proof: cpu, wall | proof − plain (cpu) | slot-2 replay | peak RSS (proof) |",
              "|---|---|---|---|---|---|---|"]
     for r in results:
         p, q = r["median"]["plain"], r["median"]["proof"]
         rp = r["replay"]
-        replay = f"{rp['steps']:,} steps from step {rp['from']:,}, {rp['seconds']:.2f} s" if rp else "none"
+        replay = f"{rp['steps']:,} steps from step {rp['from']:,}, {rp['seconds']:.2f} s" if rp else "no line"
         lines.append(f"| {r['workload']} | {r['side']} | {p['cpu_s']:.2f} s, {p['wall_s']:.2f} s | "
                      f"{q['cpu_s']:.2f} s, {q['wall_s']:.2f} s | {q['cpu_s'] - p['cpu_s']:+.2f} s | {replay} | "
                      f"{q['rss_kib'] / 1024:.0f} MiB |")

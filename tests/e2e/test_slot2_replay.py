@@ -121,7 +121,7 @@ class Slot2ReplayIsBounded(unittest.TestCase):
         self.check(clock_turn=turn, proof_step=clock_step(turn) + WINDOW + 2 * INTERVAL)
 
     def test_without_checkpoints_the_replay_runs_from_the_input_state(self):
-        # The default interval (2^27) is far beyond this run: the replay starts at step 0, which is
+        # The default interval (2^29) is far beyond this run: the replay starts at step 0, which is
         # what bounded it before the checkpoints (the distance from the input state).
         turn = (9 * INTERVAL + 4321) // 6
         state = self.load(turn)
