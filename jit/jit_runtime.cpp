@@ -208,6 +208,7 @@ const void* JitRuntime::lookup_or_translate(Word pc) {
   if (uint16_t& heat = heat_[(pc >> 2) & (LookupEntries - 1)]; heat < translate_threshold_) {
     if (heat++ == 0) heated_.push_back(static_cast<uint32_t>((pc >> 2) & (LookupEntries - 1)));
     ++stats_.cold_entries;
+    last_entry_cold_ = true;
     return nullptr;
   }
   if (const void** known = blocks_.find(pc)) {
@@ -250,6 +251,7 @@ const void* JitRuntime::lookup_or_translate(Word pc) {
 
 Word JitRuntime::run_blocks(Word fuel) {
   Thread& thread = vm_.state().current_thread();
+  last_entry_cold_ = false;
   const void* code = lookup_or_translate(thread.pc);
   if (code == nullptr) return 0;
   State& state = vm_.state();

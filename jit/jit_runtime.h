@@ -46,6 +46,9 @@ class JitRuntime {
   // state.step and steps_since_last_context_switch, and returns the steps executed (0 when no
   // block could run).
   Word run_blocks(Word fuel);
+  // Whether the last run_blocks that returned 0 declined because its pc was not hot yet
+  // (tiering), as opposed to a pc where no block can start.
+  bool last_entry_cold() const { return last_entry_cold_; }
 
   // Maps `page_index` in the TLB; false (and the slot left empty) when an observer watches the
   // page's data accesses, which then run through the interpreter.
@@ -103,6 +106,7 @@ class JitRuntime {
   bool zero_page_mapped_ = false;   // some TLB entry maps an absent page to the zero page
   uint64_t known_watch_epoch_ = 0;  // the observer's watch_epoch when the TLB was last flushed
   Word ll_page_ = 0;                // page of state.ll_address when the TLB permissions were last checked
+  bool last_entry_cold_ = false;
   JitStats stats_;
 };
 
