@@ -25,7 +25,10 @@ void Emitter::emit_branch_decision(const PlannedInsn& in) {
   const unsigned rt = (in.insn >> 16) & 0x1F;
   const unsigned rd = (in.insn >> 11) & 0x1F;
   auto set_from_zero_compare = [&](void (Emitter::*setcc)(const Operand&)) {
-    cmp(reg(rs), 0);
+    if (const int host = forwarded(rs); host >= 0)
+      test(Reg64(host), Reg64(host));  // the flags of cmp x, 0 (CF = OF = 0)
+    else
+      cmp(reg(rs), 0);
     (this->*setcc)(bpl);
     movzx(ebp, bpl);
   };
