@@ -61,6 +61,8 @@ class JitRuntime {
  private:
   const void* lookup_or_translate(Word pc);
   void tlb_flush();
+  // Zeroes the entry counts (only the slots that were counted).
+  void forget_heat();
   bool store_allowed(Word page_index, const Page* page) const;
   void revoke_store(Word page_index) noexcept;
 
@@ -73,9 +75,9 @@ class JitRuntime {
   // Entry attempts per lookup slot (pc hash, like the lookup table). Collisions only make a pc
   // hot sooner, which costs speed, never exactness: any step may run in either engine.
   std::vector<uint16_t> heat_;
+  std::vector<uint32_t> heated_;  // the heat_ slots that are not zero (each listed once)
   std::unique_ptr<Page> zero_page_;
   Emitter emitter_;
-  static constexpr size_t InitialBlockCapacity = size_t{1} << 16;
   // pc -> block entry, or nullptr where no block can start (a syscall, ll/sc, ...): such a pc is
   // scanned once, not on every entry attempt, and forgotten like a block when its page is written.
   FlatMap<const void*> blocks_;
