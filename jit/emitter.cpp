@@ -221,6 +221,7 @@ const void* Emitter::emit_block(const BlockPlan& plan) {
   insn_counts_ = {};
   align(16);
   forget_forward();
+  fused_ = false;
   const void* entry = to_exec(getCurr());
   const size_t len = plan.insns.size();
 
@@ -230,7 +231,9 @@ const void* Emitter::emit_block(const BlockPlan& plan) {
   const size_t body_end = plan.ends_in_branch ? len - 2 : len;
   for (size_t i = 0; i < body_end; ++i) emit_insn(i);
   if (plan.ends_in_branch) {
-    emit_branch_decision(plan.insns[len - 2]);  // every branch and jump row is Native
+    // A delay slot that is the canonical nop (sll $0, $0, 0) emits no code, so the branch's
+    // compare flags survive to the block end.
+    emit_branch_decision(plan.insns[len - 2], plan.insns[len - 1].insn == 0);  // every branch and jump row is Native
     ++insn_counts_.native;
     emit_insn(len - 1);
   }

@@ -155,7 +155,9 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   bool emit_alu(const PlannedInsn& in);
   bool emit_muldiv(const PlannedInsn& in, size_t index);
   bool emit_memory(const PlannedInsn& in, size_t index);
-  void emit_branch_decision(const PlannedInsn& in);  // sets ebp = taken, writes the link
+  // Sets ebp = taken and writes the link; with `fuse` (the delay slot emits no code) a conditional
+  // branch leaves its compare's flags for the block end's jcc instead (fused_cond_).
+  void emit_branch_decision(const PlannedInsn& in, bool fuse);
   void emit_block_end();
 
   size_t capacity_;
@@ -171,6 +173,8 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   std::vector<ChainCell> chains_;
   std::vector<uint32_t> exit_stubs_;  // per instruction index: its exit stub's offset, 0 = none yet
   InsnCounts insn_counts_;
+  bool fused_ = false;  // the last branch decision left its condition in the flags
+  x86::Cond fused_cond_ = x86::CondNE;
   int forward_guest_ = -1;
   int forward_host_ = -1;
   size_t forward_at_ = ~size_t{0};

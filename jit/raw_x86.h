@@ -34,7 +34,7 @@ enum HostReg : uint8_t {
 };
 
 // Condition codes (the low nibble of Jcc / SETcc).
-enum Cond : uint8_t { CondB = 0x2, CondE = 0x4, CondNE = 0x5, CondL = 0xC };
+enum Cond : uint8_t { CondB = 0x2, CondE = 0x4, CondNE = 0x5, CondL = 0xC, CondGE = 0xD, CondLE = 0xE, CondG = 0xF };
 
 inline uint8_t* put32(uint8_t* p, uint32_t value) {
   std::memcpy(p, &value, 4);

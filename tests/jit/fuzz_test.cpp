@@ -141,6 +141,11 @@ void add_register_pressure(std::vector<uint32_t>& words, std::mt19937_64& rng) {
     word = redraw(redraw(word, 16), 11);
     words[i] = word;
   }
+  // Branches with the canonical nop in their delay slot (as Go's assembler leaves them): the
+  // emitter then branches on the compare's flags directly.
+  for (size_t i = 0; i + 1 < words.size(); ++i)
+    if (info(decode(words[i])).group == Group::Branch && decode(words[i + 1]) != Op::syscall && rng() % 2 == 0)
+      words[i + 1] = 0;
   // A memory op whose base was just computed from a data pointer (daddiu P, B, small): its first
   // access to a page misses the TLB (flushed at every advance), and the retry must not take the
   // base from a host register the fill call clobbered.
