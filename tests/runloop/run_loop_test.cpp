@@ -14,6 +14,20 @@ constexpr Word Code = 0x10000;
 
 uint32_t i_type(Op op, unsigned rs, unsigned rt, uint16_t imm) { return encode(op, (rs << 21) | (rt << 16) | imm); }
 
+// One thread at the start of `program`, placed at Code.
+State program_state(const std::vector<uint32_t>& program) {
+  State state;
+  std::vector<uint8_t> bytes(program.size() * 4);
+  for (size_t i = 0; i < program.size(); ++i) store_be32(bytes.data() + 4 * i, program[i]);
+  state.memory.write_bytes(Code, bytes.data(), bytes.size());
+  Thread t;
+  t.pc = Code;
+  t.next_pc = Code + 4;
+  state.left_stack.push_back(t);
+  state.next_thread_id = 1;
+  return state;
+}
+
 // addiu $4, $4, 1; beq $0, $0, -2; nop: counts forever. With `exit_after` != 0 the thread runs
 // exit_group once $4 reaches it instead.
 State counting_state(uint16_t exit_after = 0) {
@@ -22,16 +36,8 @@ State counting_state(uint16_t exit_after = 0) {
     // addiu $4,$4,1; bne $4,$5,-2; nop; addiu $2,$0,5205; syscall
     program = {i_type(Op::addiu, 4, 4, 1), i_type(Op::bne, 4, 5, 0xFFFE), 0, i_type(Op::addiu, 0, 2, 5205), 0x0C};
   }
-  State state;
-  std::vector<uint8_t> bytes(program.size() * 4);
-  for (size_t i = 0; i < program.size(); ++i) store_be32(bytes.data() + 4 * i, program[i]);
-  state.memory.write_bytes(Code, bytes.data(), bytes.size());
-  Thread t;
-  t.pc = Code;
-  t.next_pc = Code + 4;
-  t.regs[5] = exit_after;
-  state.left_stack.push_back(t);
-  state.next_thread_id = 1;
+  State state = program_state(program);
+  state.left_stack.back().regs[5] = exit_after;
   return state;
 }
 
@@ -53,16 +59,7 @@ State clock_once_state(uint32_t clock_turn) {
       0x0C,                                         // syscall
       i_type(Op::beq, 0, 0, static_cast<uint16_t>(4 - 13)),  // 12: to the loop
       0};
-  State state;
-  std::vector<uint8_t> bytes(program.size() * 4);
-  for (size_t i = 0; i < program.size(); ++i) store_be32(bytes.data() + 4 * i, program[i]);
-  state.memory.write_bytes(Code, bytes.data(), bytes.size());
-  Thread t;
-  t.pc = Code;
-  t.next_pc = Code + 4;
-  state.left_stack.push_back(t);
-  state.next_thread_id = 1;
-  return state;
+  return program_state(program);
 }
 
 MachineConfig config(const std::string& engine, const State& start) {
