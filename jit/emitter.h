@@ -63,6 +63,7 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   struct InsnCounts {
     Word native = 0;
     Word helper = 0;
+    Word regs_cached = 0;  // guest registers kept in host registers (reg_cache.cpp)
   };
   const InsnCounts& last_insn_counts() const { return insn_counts_; }
 

@@ -224,6 +224,7 @@ void Emitter::plan_registers() {
     cached_mask_ |= bit(r);
   }
   live_in_mask_ = first_read & cached_mask_;
+  insn_counts_.regs_cached = n;
   for (uint32_t& dirty : dirty_before_) dirty &= cached_mask_;
 }
 
