@@ -17,9 +17,10 @@ namespace cannonball::jit {
 
 inline constexpr unsigned MaxBlockInsns = 64;
 // Tiering: code entered fewer times than this runs in the interpreter. Translating a block costs
-// about as much as interpreting several hundred steps, so run-once start-up code is cheaper
-// interpreted.
-inline constexpr unsigned DefaultTranslateThreshold = 32;
+// about as much as interpreting a hundred steps or more, so run-once start-up code is cheaper
+// interpreted. Only entries at block leaders count (JitEngine runs straight-line cold code on in
+// the interpreter), so a pc reaching the threshold is one that control keeps coming back to.
+inline constexpr unsigned DefaultTranslateThreshold = 8;
 
 enum class InsnClass : uint8_t {
   Normal,      // runs inside a block, cannot fault

@@ -40,7 +40,7 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
     case Op::sub:
     case Op::subu:
       if (dest == 0) return true;
-      mov(eax, reg32(rs));
+      load_reg32(eax, rs);
       if (in.op == Op::add || in.op == Op::addu)
         add(eax, reg32(rt));
       else
@@ -109,7 +109,7 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
     case Op::addi:
     case Op::addiu:
       if (dest == 0) return true;
-      mov(eax, reg32(rs));
+      load_reg32(eax, rs);
       add(eax, simm);
       movsxd(rax, eax);
       store_reg(dest, rax);
@@ -159,7 +159,7 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
     case Op::srl:
     case Op::sra:
       if (dest == 0) return true;
-      mov(eax, reg32(rt));
+      load_reg32(eax, rt);
       if (in.op == Op::sll)
         shl(eax, sa);
       else if (in.op == Op::srl)
@@ -173,8 +173,8 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
     case Op::srlv:
     case Op::srav:
       if (dest == 0) return true;
-      mov(ecx, reg32(rs));
-      mov(eax, reg32(rt));
+      load_reg32(ecx, rs);
+      load_reg32(eax, rt);
       if (in.op == Op::sllv)
         shl(eax, cl);
       else if (in.op == Op::srlv)
@@ -224,7 +224,7 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
       if (!host_has_lzcnt()) return false;
       if (dest == 0) return true;
       if (in.op == Op::clz || in.op == Op::clo) {
-        mov(eax, reg32(rs));
+        load_reg32(eax, rs);
         if (in.op == Op::clo) not_(eax);
         lzcnt(eax, eax);
       } else {

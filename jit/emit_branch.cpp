@@ -20,14 +20,27 @@ Word jump_target(const PlannedInsn& in) { return cannonball::jump_target(in.insn
 
 }  // namespace
 
-void Emitter::emit_branch_decision(const PlannedInsn& in) {
+void Emitter::emit_branch_decision(const PlannedInsn& in, bool fuse) {
   const unsigned rs = (in.insn >> 21) & 0x1F;
   const unsigned rt = (in.insn >> 16) & 0x1F;
   const unsigned rd = (in.insn >> 11) & 0x1F;
-  auto set_from_zero_compare = [&](void (Emitter::*setcc)(const Operand&)) {
-    cmp(reg(rs), 0);
+  // The flags of the compare become ebp = taken, or stay in the flags (nothing emitted between
+  // here and the block end's jcc changes them: the link write is two movs, the slot emits nothing).
+  auto decide = [&](x86::Cond cond, void (Emitter::*setcc)(const Operand&)) {
+    if (fuse) {
+      fused_ = true;
+      fused_cond_ = cond;
+      return;
+    }
     (this->*setcc)(bpl);
     movzx(ebp, bpl);
+  };
+  auto zero_compare = [&](x86::Cond cond, void (Emitter::*setcc)(const Operand&)) {
+    if (const int host = forwarded(rs); host >= 0)
+      test(Reg64(host), Reg64(host));  // the flags of cmp x, 0 (CF = OF = 0)
+    else
+      cmp(reg(rs), 0);
+    decide(cond, setcc);
   };
   switch (in.op) {
     case Op::beq:
@@ -35,17 +48,16 @@ void Emitter::emit_branch_decision(const PlannedInsn& in) {
       load_reg(rax, rs);
       cmp(rax, reg(rt));
       if (in.op == Op::beq)
-        sete(bpl);
+        decide(x86::CondE, &Emitter::sete);
       else
-        setne(bpl);
-      movzx(ebp, bpl);
+        decide(x86::CondNE, &Emitter::setne);
       break;
-    case Op::blez: set_from_zero_compare(&Emitter::setle); break;
-    case Op::bgtz: set_from_zero_compare(&Emitter::setg); break;
+    case Op::blez: zero_compare(x86::CondLE, &Emitter::setle); break;
+    case Op::bgtz: zero_compare(x86::CondG, &Emitter::setg); break;
     case Op::bltz:
-    case Op::bltzal: set_from_zero_compare(&Emitter::setl); break;
+    case Op::bltzal: zero_compare(x86::CondL, &Emitter::setl); break;
     case Op::bgez:
-    case Op::bgezal: set_from_zero_compare(&Emitter::setge); break;
+    case Op::bgezal: zero_compare(x86::CondGE, &Emitter::setge); break;
     case Op::jr: load_reg(rbp, rs); break;
     case Op::jalr:
       load_reg(rbp, rs);
@@ -82,8 +94,14 @@ void Emitter::emit_block_end() {
     case Op::Invalid: emit_chain(in.pc + 8); return;
     default: break;
   }
-  test(ebp, ebp);
-  const Fixup taken = jcc_forward(x86::CondNE);
+  Fixup taken;
+  if (fused_) {
+    taken = jcc_forward(fused_cond_);
+    fused_ = false;
+  } else {
+    test(ebp, ebp);
+    taken = jcc_forward(x86::CondNE);
+  }
   emit_chain(in.pc + 8);
   bind(taken);
   emit_chain(branch_target(in));

@@ -121,14 +121,14 @@ uint8_t* put(uint8_t* p, const Snippet& snippet) {
 
 }  // namespace
 
-Emitter::Fixup Emitter::emit_address_and_tlb(const PlannedInsn& in, bool is_store) {
+Emitter::Fixup Emitter::emit_address_and_tlb(const PlannedInsn& in, bool is_store, int base_host) {
   const unsigned rs = (in.insn >> 21) & 0x1F;
   const auto simm = static_cast<int32_t>(static_cast<int16_t>(in.insn & 0xFFFF));
   static_assert(PageAddrBits == 12 && TlbTag == 0 && TlbWriteTag == 16 && TlbPage == 8);  // the probe's constants
   uint8_t* miss_field = nullptr;
   commit(x86::tlb_probe(cursor(), ThreadRegs + 8 * static_cast<int32_t>(rs), simm,
                         static_cast<uint32_t>(TlbEntries - 1), TlbEntryShift, is_store ? TlbWriteTag : TlbTag, TlbPage,
-                        &miss_field));
+                        &miss_field, base_host));
   return static_cast<Fixup>(miss_field - top_);
 }
 
@@ -168,7 +168,8 @@ bool Emitter::emit_memory(const PlannedInsn& in, size_t index) {
     // A load into $0 changes nothing, but an observer watching its page still sees it: only the
     // TLB check remains.
     const auto retry = static_cast<uint32_t>(getSize());
-    const Fixup miss = emit_address_and_tlb(in, false);
+    const int base_host = forwarded((in.insn >> 21) & 0x1F);
+    const Fixup miss = emit_address_and_tlb(in, false, base_host);
     if (rt != 0) {
       const int which = in.op == Op::lb    ? 0
                         : in.op == Op::lbu ? 1
@@ -183,11 +184,11 @@ bool Emitter::emit_memory(const PlannedInsn& in, size_t index) {
       commit(put(cursor(), snippets.mask[size_slot(size)]));
     }
     cold_stubs_.push_back(ColdStub{ColdStub::Kind::LoadMiss, static_cast<uint32_t>(index), miss, retry,
-                                   static_cast<uint32_t>(getSize())});
+                                   static_cast<uint32_t>(getSize()), static_cast<int8_t>(base_host)});
     return true;
   }
 
-  const Fixup slow = emit_address_and_tlb(in, true);
+  const Fixup slow = emit_address_and_tlb(in, true, forwarded((in.insn >> 21) & 0x1F));
   uint8_t* p = put(cursor(), snippets.mask[size_slot(size)]);
   // The value into ecx/rcx: movzx ecx, byte/word [reg]; mov ecx, dword [reg]; mov rcx, [reg].
   const int32_t value = ThreadRegs + 8 * static_cast<int32_t>(rt);

@@ -29,7 +29,7 @@ bool Emitter::emit_muldiv(const PlannedInsn& in, size_t index) {
   switch (in.op) {
     case Op::mul:
       if (rd == 0) return true;
-      mov(eax, reg32(rs));
+      load_reg32(eax, rs);
       imul(eax, reg32(rt));
       movsxd(rax, eax);
       store_reg(rd, rax);
@@ -40,8 +40,8 @@ bool Emitter::emit_muldiv(const PlannedInsn& in, size_t index) {
         movsxd(rax, reg32(rs));
         movsxd(rcx, reg32(rt));
       } else {
-        mov(eax, reg32(rs));
-        mov(ecx, reg32(rt));
+        load_reg32(eax, rs);
+        load_reg32(ecx, rt);
       }
       imul(rax, rcx);  // the low 64 bits are the exact product either way
       mov(rdx, rax);
@@ -63,10 +63,10 @@ bool Emitter::emit_muldiv(const PlannedInsn& in, size_t index) {
     case Op::div:
     case Op::divu: {
       Fixup done = 0;  // the INT_MIN / -1 path jumps over the division
-      mov(ecx, reg32(rt));
+      load_reg32(ecx, rt);
       test(ecx, ecx);
       exit_before(index, jcc_forward(x86::CondE));
-      mov(eax, reg32(rs));
+      load_reg32(eax, rs);
       if (in.op == Op::div) {
         cmp(ecx, -1);
         const Fixup normal = jcc_forward(x86::CondNE);

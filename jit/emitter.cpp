@@ -64,11 +64,27 @@ void Emitter::emit_trampolines() {
 }
 
 void Emitter::load_reg(const Reg64& dst, unsigned r) {
-  commit(x86::rm_rbx(cursor(), true, 0x8B, dst.getIdx(), ThreadRegs + 8 * static_cast<int>(r)));
+  const int host = forwarded(r);
+  if (host == dst.getIdx()) return;
+  if (host >= 0)
+    commit(x86::mov_rr(cursor(), dst.getIdx(), static_cast<unsigned>(host)));
+  else
+    commit(x86::rm_rbx(cursor(), true, 0x8B, dst.getIdx(), ThreadRegs + 8 * static_cast<int>(r)));
+  if (r != 0) forward(r, dst.getIdx());
+}
+
+void Emitter::load_reg32(const Reg32& dst, unsigned r) {
+  const int host = forwarded(r);
+  if (host >= 0)
+    mov(dst, Reg32(host));  // also when host == dst: clears the upper half, as the load would
+  else
+    mov(dst, dword[rbx + ThreadRegs + 8 * static_cast<int>(r)]);
 }
 
 void Emitter::store_reg(unsigned r, const Reg64& src) {
-  if (r != 0) commit(x86::rm_rbx(cursor(), true, 0x89, src.getIdx(), ThreadRegs + 8 * static_cast<int>(r)));
+  if (r == 0) return;
+  commit(x86::rm_rbx(cursor(), true, 0x89, src.getIdx(), ThreadRegs + 8 * static_cast<int>(r)));
+  forward(r, src.getIdx());
 }
 
 void Emitter::call_helper(const void* fn) {
@@ -95,11 +111,13 @@ Emitter::Fixup Emitter::jcc_short_forward(x86::Cond cond) {
 }
 
 void Emitter::bind_to(Fixup from, size_t target) {
+  forget_forward();  // a jump may land here (or anywhere): no host register is known to hold a guest one
   const auto rel = static_cast<int32_t>(static_cast<int64_t>(target) - static_cast<int64_t>(from + 4));
   x86::put32(top_ + from, static_cast<uint32_t>(rel));
 }
 
 void Emitter::bind_short(Fixup from) {
+  forget_forward();
   const int64_t rel = static_cast<int64_t>(getSize()) - static_cast<int64_t>(from + 1);
   if (rel > 127) throw Xbyak::Error(Xbyak::ERR_LABEL_IS_TOO_FAR);
   top_[from] = static_cast<uint8_t>(rel);
@@ -168,8 +186,19 @@ void Emitter::emit_cold_stub(const ColdStub& stub) {
       commit(x86::mov_rr(x86::mov_rr(cursor(), x86::RDI, x86::R14), x86::RSI, x86::RCX));
       call_helper(reinterpret_cast<const void*>(&jit_tlb_fill));
       commit(x86::test_eax(cursor()));
-      jcc_to(x86::CondNE, stub.retry);
+      if (stub.base_host < 0) {
+        jcc_to(x86::CondNE, stub.retry);
+      } else {  // the probe takes its base from a host register the call clobbered: reload it
+        const Fixup watched = jcc_short_forward(x86::CondE);
+        const unsigned rs = (plan_->insns[stub.index].insn >> 21) & 0x1F;
+        commit(x86::rm_rbx(cursor(), true, 0x8B, static_cast<unsigned>(stub.base_host), ThreadRegs + 8 * static_cast<int>(rs)));
+        jmp_to(stub.retry);
+        bind_short(watched);
+      }
       emit_interpreter_call(stub.index);  // a watched page: the interpreter reports the access
+      // The fast path leaves the loaded value in rcx, and code after `resume` may use it from there.
+      if (const unsigned rt = (plan_->insns[stub.index].insn >> 16) & 0x1F; rt != 0)
+        commit(x86::rm_rbx(cursor(), true, 0x8B, x86::RCX, ThreadRegs + 8 * static_cast<int>(rt)));
       jmp_to(stub.resume);
       return;
     case ColdStub::Kind::StoreSlow:
@@ -191,6 +220,8 @@ const void* Emitter::emit_block(const BlockPlan& plan) {
   chains_.clear();
   insn_counts_ = {};
   align(16);
+  forget_forward();
+  fused_ = false;
   const void* entry = to_exec(getCurr());
   const size_t len = plan.insns.size();
 
@@ -200,7 +231,9 @@ const void* Emitter::emit_block(const BlockPlan& plan) {
   const size_t body_end = plan.ends_in_branch ? len - 2 : len;
   for (size_t i = 0; i < body_end; ++i) emit_insn(i);
   if (plan.ends_in_branch) {
-    emit_branch_decision(plan.insns[len - 2]);  // every branch and jump row is Native
+    // A delay slot that is the canonical nop (sll $0, $0, 0) emits no code, so the branch's
+    // compare flags survive to the block end.
+    emit_branch_decision(plan.insns[len - 2], plan.insns[len - 1].insn == 0);  // every branch and jump row is Native
     ++insn_counts_.native;
     emit_insn(len - 1);
   }

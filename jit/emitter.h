@@ -76,6 +76,7 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
     Fixup from;       // the jump into the stub (LoadMiss, StoreSlow)
     uint32_t retry;   // offset of the TLB probe to retry (LoadMiss)
     uint32_t resume;  // offset to continue at after the instruction (LoadMiss, StoreSlow)
+    int8_t base_host = -1;  // LoadMiss: host register the probe took the base from (reload before retry)
   };
   struct ColdExit {
     Fixup from;
@@ -96,8 +97,24 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   Xbyak::Address reg(unsigned r) { return qword[rbx + ThreadRegs + 8 * static_cast<int>(r)]; }
   Xbyak::Address hi() { return qword[rbx + ThreadHi]; }
   Xbyak::Address lo() { return qword[rbx + ThreadLo]; }
+  // Guest register moves. Registers live in the Thread (every store_reg writes memory), but the
+  // host register that was just stored to (or loaded from) a guest register still holds it: when
+  // nothing was emitted since, load_reg/load_reg32 use that host register instead of reloading
+  // the value through memory (a store-to-load forwarding round trip on the critical path).
+  // Validity is by buffer position, so any emission or jump target in between (bind) ends it.
   void load_reg(const Xbyak::Reg64& dst, unsigned r);
-  void store_reg(unsigned r, const Xbyak::Reg64& src);  // no-op for r == 0
+  void load_reg32(const Xbyak::Reg32& dst, unsigned r);  // zero-extended low 32 bits
+  void store_reg(unsigned r, const Xbyak::Reg64& src);    // no-op for r == 0
+  // The host register holding guest register r right here, or -1.
+  int forwarded(unsigned r) const {
+    return forward_at_ == getSize() && forward_guest_ == static_cast<int>(r) ? forward_host_ : -1;
+  }
+  void forward(unsigned r, unsigned host) {
+    forward_guest_ = static_cast<int>(r);
+    forward_host_ = static_cast<int>(host);
+    forward_at_ = getSize();
+  }
+  void forget_forward() { forward_at_ = ~size_t{0}; }
   void call_helper(const void* fn);
 
   // Raw emission (raw_x86.h): the write cursor, and committing what was written through it.
@@ -130,14 +147,17 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   // Computes the effective address of a load/store in rax; rcx = page index, rdx = TLB slot
   // offset. Jumps (the returned fixup) to a miss stub when the TLB entry's read (or write) tag
   // does not match, else leaves rdx = Page*.
-  Fixup emit_address_and_tlb(const PlannedInsn& in, bool is_store);
+  // `base_host` >= 0: the base register's value came from that host register (forwarded).
+  Fixup emit_address_and_tlb(const PlannedInsn& in, bool is_store, int base_host);
   void emit_cold_stub(const ColdStub& stub);
 
   // Groups (one file each).
   bool emit_alu(const PlannedInsn& in);
   bool emit_muldiv(const PlannedInsn& in, size_t index);
   bool emit_memory(const PlannedInsn& in, size_t index);
-  void emit_branch_decision(const PlannedInsn& in);  // sets ebp = taken, writes the link
+  // Sets ebp = taken and writes the link; with `fuse` (the delay slot emits no code) a conditional
+  // branch leaves its compare's flags for the block end's jcc instead (fused_cond_).
+  void emit_branch_decision(const PlannedInsn& in, bool fuse);
   void emit_block_end();
 
   size_t capacity_;
@@ -153,6 +173,11 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   std::vector<ChainCell> chains_;
   std::vector<uint32_t> exit_stubs_;  // per instruction index: its exit stub's offset, 0 = none yet
   InsnCounts insn_counts_;
+  bool fused_ = false;  // the last branch decision left its condition in the flags
+  x86::Cond fused_cond_ = x86::CondNE;
+  int forward_guest_ = -1;
+  int forward_host_ = -1;
+  size_t forward_at_ = ~size_t{0};
 };
 
 }  // namespace cannonball::jit

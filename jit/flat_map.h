@@ -66,6 +66,7 @@ class FlatMap {
 
   // Removes every entry, keeping the capacity.
   void clear() {
+    if (size_ == 0) return;  // every slot is already empty
     for (Slot& s : slots_) s.key = EmptyKey;
     size_ = 0;
   }

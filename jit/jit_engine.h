@@ -35,6 +35,9 @@ class JitEngine final : public Engine {
  private:
   RunResult run_steps(Word steps) override;
   bool can_run_blocks() const;
+  // After one interpreter step of `thread_id` at `pc`: the same thread went on to pc + 4 with no
+  // branch pending.
+  bool still_straight_line(Word thread_id, Word pc) const;
 
   Vm& vm_;
   std::unique_ptr<JitRuntime> runtime_;

@@ -17,23 +17,19 @@ void on_code_write(void* ctx, Page& page) { static_cast<JitRuntime*>(ctx)->inval
 JitRuntime::JitRuntime(Vm& vm)
     : vm_(vm),
       tlb_(TlbEntries),
-      lookup_(LookupEntries),
       heat_(LookupEntries, 0),
       zero_page_(std::make_unique<Page>()),
       emitter_(CodeCapacity) {
-  // The op-program translates tens of thousands of blocks: size the maps and pools once.
-  blocks_ = FlatMap<const void*>(2 * InitialBlockCapacity);
-  links_ = FlatMap<uint32_t>(2 * InitialBlockCapacity);
-  page_blocks_ = FlatMap<uint32_t>(InitialBlockCapacity / 8);
-  link_nodes_.reserve(2 * InitialBlockCapacity);
-  pc_nodes_.reserve(InitialBlockCapacity);
+  // The maps and pools start small and grow by doubling: the op-program's tens of thousands of
+  // blocks cost a few rehashes in all, while a short run (a test, a few steps, a fuzz input)
+  // no longer allocates and fills megabytes it never uses.
   link_nodes_.push_back(LinkNode{nullptr, nullptr, 0});
   pc_nodes_.push_back(PcNode{0, 0});
+  lookup_.assign(LookupEntries, LookupEntry{EmptyLookupPc, emitter_.exit_stub()});
   ctx_.tlb = tlb_.data();
   ctx_.lookup = lookup_.data();
   ctx_.runtime = this;
   zero_page_->index = InvalidPageIndex;
-  std::fill(lookup_.begin(), lookup_.end(), LookupEntry{EmptyLookupPc, emitter_.exit_stub()});
   tlb_flush();
 }
 
@@ -50,8 +46,10 @@ JitRuntime::~JitRuntime() {
 void JitRuntime::prepare() {
   Memory& memory = vm_.state().memory;
   if (memory.code_write_ctx() != this) {
-    // First use, or the memory was replaced: nothing translated before can be trusted.
+    // First use, or the memory was replaced: nothing translated before can be trusted, and the
+    // entry counts were those of another program, so the runtime starts over as a fresh one.
     clear_code();
+    forget_heat();
     memory.set_code_write_hook(&on_code_write, this);
   }
   tlb_flush();
@@ -163,14 +161,31 @@ void JitRuntime::clear_code() {
   page_blocks_.for_each([&](Word page_index, uint32_t) {
     if (Page* page = memory.find_page_mut(page_index)) page->has_code = false;
   });
+  // Every table entry that is not empty holds a pc that is a key of blocks_ (entries are set
+  // only for such pcs, and erasing a pc empties its entry), so when few pcs are known only their
+  // entries are emptied instead of the whole 64 Ki-entry table.
+  const void* old_stub = emitter_.exit_stub();
+  emitter_.clear();
+  const LookupEntry empty{EmptyLookupPc, emitter_.exit_stub()};
+  if (emitter_.exit_stub() != old_stub || blocks_.size() > LookupEntries / 16) {
+    std::fill(lookup_.begin(), lookup_.end(), empty);
+  } else {
+    blocks_.for_each([&](Word pc, const void*) {
+      LookupEntry& entry = lookup_[(pc >> 2) & (LookupEntries - 1)];
+      if (entry.pc == pc) entry = empty;
+    });
+  }
   blocks_.clear();
   page_blocks_.clear();
   links_.clear();
   link_nodes_.resize(1);
   pc_nodes_.resize(1);
-  emitter_.clear();
-  std::fill(lookup_.begin(), lookup_.end(), LookupEntry{EmptyLookupPc, emitter_.exit_stub()});
   ++stats_.code_flushes;
+}
+
+void JitRuntime::forget_heat() {
+  for (const uint32_t slot : heated_) heat_[slot] = 0;
+  heated_.clear();
 }
 
 bool JitRuntime::record_on_page(Word pc) {
@@ -191,8 +206,9 @@ const void* JitRuntime::lookup_or_translate(Word pc) {
   LookupEntry& entry = lookup_[(pc >> 2) & (LookupEntries - 1)];
   if (entry.pc == pc) return entry.code == emitter_.exit_stub() ? nullptr : entry.code;
   if (uint16_t& heat = heat_[(pc >> 2) & (LookupEntries - 1)]; heat < translate_threshold_) {
-    ++heat;
+    if (heat++ == 0) heated_.push_back(static_cast<uint32_t>((pc >> 2) & (LookupEntries - 1)));
     ++stats_.cold_entries;
+    last_entry_cold_ = true;
     return nullptr;
   }
   if (const void** known = blocks_.find(pc)) {
@@ -235,6 +251,7 @@ const void* JitRuntime::lookup_or_translate(Word pc) {
 
 Word JitRuntime::run_blocks(Word fuel) {
   Thread& thread = vm_.state().current_thread();
+  last_entry_cold_ = false;
   const void* code = lookup_or_translate(thread.pc);
   if (code == nullptr) return 0;
   State& state = vm_.state();

@@ -46,6 +46,9 @@ class JitRuntime {
   // state.step and steps_since_last_context_switch, and returns the steps executed (0 when no
   // block could run).
   Word run_blocks(Word fuel);
+  // Whether the last run_blocks that returned 0 declined because its pc was not hot yet
+  // (tiering), as opposed to a pc where no block can start.
+  bool last_entry_cold() const { return last_entry_cold_; }
 
   // Maps `page_index` in the TLB; false (and the slot left empty) when an observer watches the
   // page's data accesses, which then run through the interpreter.
@@ -58,6 +61,8 @@ class JitRuntime {
  private:
   const void* lookup_or_translate(Word pc);
   void tlb_flush();
+  // Zeroes the entry counts (only the slots that were counted).
+  void forget_heat();
   bool store_allowed(Word page_index, const Page* page) const;
   void revoke_store(Word page_index) noexcept;
 
@@ -70,9 +75,9 @@ class JitRuntime {
   // Entry attempts per lookup slot (pc hash, like the lookup table). Collisions only make a pc
   // hot sooner, which costs speed, never exactness: any step may run in either engine.
   std::vector<uint16_t> heat_;
+  std::vector<uint32_t> heated_;  // the heat_ slots that are not zero (each listed once)
   std::unique_ptr<Page> zero_page_;
   Emitter emitter_;
-  static constexpr size_t InitialBlockCapacity = size_t{1} << 16;
   // pc -> block entry, or nullptr where no block can start (a syscall, ll/sc, ...): such a pc is
   // scanned once, not on every entry attempt, and forgotten like a block when its page is written.
   FlatMap<const void*> blocks_;
@@ -101,6 +106,7 @@ class JitRuntime {
   bool zero_page_mapped_ = false;   // some TLB entry maps an absent page to the zero page
   uint64_t known_watch_epoch_ = 0;  // the observer's watch_epoch when the TLB was last flushed
   Word ll_page_ = 0;                // page of state.ll_address when the TLB permissions were last checked
+  bool last_entry_cold_ = false;
   JitStats stats_;
 };
 

@@ -34,7 +34,7 @@ enum HostReg : uint8_t {
 };
 
 // Condition codes (the low nibble of Jcc / SETcc).
-enum Cond : uint8_t { CondB = 0x2, CondE = 0x4, CondNE = 0x5, CondL = 0xC };
+enum Cond : uint8_t { CondB = 0x2, CondE = 0x4, CondNE = 0x5, CondL = 0xC, CondGE = 0xD, CondLE = 0xE, CondG = 0xF };
 
 inline uint8_t* put32(uint8_t* p, uint32_t value) {
   std::memcpy(p, &value, 4);
@@ -159,9 +159,13 @@ inline uint8_t* jmp_rip_indirect(uint8_t* p) {
 //   mov rax, [rbx + base_disp] ; add rax, offset (if offset != 0) ; mov rcx, rax ; shr rcx, 12
 //   mov edx, ecx ; and edx, tlb_mask ; shl edx, entry_shift ; cmp rcx, [r12 + rdx + tag]
 //   jne <rel32, field returned in *miss_field> ; mov rdx, [r12 + rdx + page]
+// `base_reg` >= 0: the base register's value is already in that host register (no load).
 inline uint8_t* tlb_probe(uint8_t* p, int32_t base_disp, int32_t offset, uint32_t tlb_mask, uint8_t entry_shift,
-                          uint8_t tag, uint8_t page, uint8_t** miss_field) {
-  p = rm_rbx(p, true, 0x8B, RAX, base_disp);
+                          uint8_t tag, uint8_t page, uint8_t** miss_field, int base_reg = -1) {
+  if (base_reg < 0)
+    p = rm_rbx(p, true, 0x8B, RAX, base_disp);
+  else if (base_reg != RAX)
+    p = mov_rr(p, RAX, static_cast<unsigned>(base_reg));
   if (offset != 0) {
     *p++ = 0x48;
     if (fits_int8(offset)) {

@@ -187,11 +187,16 @@ void Memory::write_bytes(Word addr, const uint8_t* data, size_t size) {
 }
 
 void Memory::fill_zero(Word addr, Word size) {
+  // A large bss would otherwise rehash the page table many times over as it grows.
+  pages_.reserve(pages_.size() + std::min<Word>(size / PageSize + 2, Word{1} << 20));
   while (size > 0) {
-    Page& page = page_for_write(addr >> PageAddrBits);
+    const Word index = addr >> PageAddrBits;
     const size_t offset = addr & (PageSize - 1);
     const size_t chunk = std::min<Word>(size, PageSize - offset);
-    std::memset(page.bytes + offset, 0, chunk);
+    if (find_page(index) == nullptr)
+      allocate_page(index);  // a new page is zero-filled already
+    else
+      std::memset(page_for_write(index).bytes + offset, 0, chunk);
     addr += chunk;
     size -= chunk;
   }

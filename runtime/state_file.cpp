@@ -47,14 +47,22 @@ class MemorySource final : public ByteSource {
   size_t pos_ = 0;
 };
 
+// Buffer sizes for a file of `file_size` bytes (0: unknown): a small file gets a small buffer
+// rather than the full one, which is allocated, touched and freed for every file read.
+size_t buffer_size_for(uint64_t file_size, size_t full) {
+  if (file_size == 0) return full;
+  return static_cast<size_t>(std::clamp<uint64_t>(file_size + 1, 4096, full));
+}
+
 class FileSource final : public ByteSource {
  public:
-  FileSource(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  FileSource(int fd, std::string path, uint64_t file_size = 0)
+      : fd_(fd), path_(std::move(path)), buffer_size_(buffer_size_for(file_size, Buffer)) {}
   size_t read_some(uint8_t* out, size_t size) override {
     if (pos_ == end_) {
-      if (size >= Buffer) return read_raw(out, size);  // large reads bypass the buffer
+      if (size >= buffer_size_) return read_raw(out, size);  // large reads bypass the buffer
       pos_ = 0;
-      end_ = read_raw(buffer_.get(), Buffer);
+      end_ = read_raw(buffer_.get(), buffer_size_);
       if (end_ == 0) return 0;
     }
     const size_t n = std::min(size, end_ - pos_);
@@ -74,7 +82,8 @@ class FileSource final : public ByteSource {
   }
   int fd_;
   std::string path_;
-  std::unique_ptr<uint8_t[]> buffer_ = std::make_unique_for_overwrite<uint8_t[]>(Buffer);
+  size_t buffer_size_;
+  std::unique_ptr<uint8_t[]> buffer_ = std::make_unique_for_overwrite<uint8_t[]>(buffer_size_);
   size_t pos_ = 0, end_ = 0;
 };
 
@@ -82,7 +91,8 @@ class FileSource final : public ByteSource {
 // Go's reader do), inflating straight into the caller's buffer.
 class GzipStreamSource final : public ByteSource {
  public:
-  GzipStreamSource(ByteSource& in, std::string path) : in_(in), path_(std::move(path)) {
+  GzipStreamSource(ByteSource& in, std::string path, uint64_t file_size = 0)
+      : in_(in), path_(std::move(path)), buffer_size_(buffer_size_for(file_size, Buffer)) {
     if (inflateInit2(&zs_, 15 + 16) != Z_OK) throw StateFileError("zlib initialisation failed");
   }
   ~GzipStreamSource() override { inflateEnd(&zs_); }
@@ -115,7 +125,7 @@ class GzipStreamSource final : public ByteSource {
 
  private:
   bool fill() {
-    const size_t n = in_.read_some(buffer_.get(), Buffer);
+    const size_t n = in_.read_some(buffer_.get(), buffer_size_);
     zs_.next_in = buffer_.get();
     zs_.avail_in = static_cast<uInt>(n);
     return n > 0;
@@ -123,7 +133,8 @@ class GzipStreamSource final : public ByteSource {
   static constexpr size_t Buffer = 1 << 18;
   ByteSource& in_;
   std::string path_;
-  std::unique_ptr<uint8_t[]> buffer_ = std::make_unique_for_overwrite<uint8_t[]>(Buffer);
+  size_t buffer_size_;
+  std::unique_ptr<uint8_t[]> buffer_ = std::make_unique_for_overwrite<uint8_t[]>(buffer_size_);
   z_stream zs_{};
   bool at_member_start_ = true;
   bool done_ = false;
@@ -617,8 +628,9 @@ State read_state_file(const std::string& path, StateFileOrigin& origin) {
                              int64_t{info.st_mtim.tv_sec} * 1000000000 + info.st_mtim.tv_nsec,
                              false};
     bool canonical = true;
+    const auto file_size = static_cast<uint64_t>(info.st_size);
     if (!has_suffix(path, ".gz")) {
-      FileSource file(fd.get(), path);
+      FileSource file(fd.get(), path, file_size);
       State state = parse_state(file, canonical);
       origin.reusable = canonical;
       return state;
@@ -636,8 +648,8 @@ State read_state_file(const std::string& path, StateFileOrigin& origin) {
       }
       if (::lseek(fd.get(), 0, SEEK_SET) != 0) throw StateFileError("cannot read " + path + ": " + errno_text());
     }
-    FileSource file(fd.get(), path);
-    GzipStreamSource gz(file, path);
+    FileSource file(fd.get(), path, file_size);
+    GzipStreamSource gz(file, path, file_size);
     return parse_state(gz, canonical);  // another writer's gzip layout: not reused
   } catch (const StateFileError& e) {
     const std::string what = e.what();

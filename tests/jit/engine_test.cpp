@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "interp/instruction_table.h"
+#include "interp/observer.h"
 #include "interp/vm.h"
 #include "jit/jit_engine.h"
 #include "runtime/hex.h"
@@ -198,6 +199,45 @@ TEST(JitEngine, NoMappingIsWritableAndExecutable) {
   EXPECT_GT(executable, 0);
 }
 
+// Forwarding (Emitter::load_reg): the next instruction takes a loaded or computed value from the
+// host register it is in. When the load ran in the interpreter instead (its page is watched), or
+// the load's TLB miss called out to fill the TLB (clobbering the host register its base came
+// from), the value must still be the right one.
+TEST(JitEngine, ForwardedValuesSurviveInterpretedLoadsAndTlbFills) {
+  const std::vector<uint32_t> program = {
+      i_type(Op::lui, 0, 1, Data >> 16),         // $1 = Data
+      i_type(Op::ld, 1, 7, 8),                   // $7 = 0x1111...: the watched page's load
+      r_type(Op::daddu, 7, 0, 8),                // $8 = $7 (from the load's host register)
+      i_type(Op::daddiu, 1, 2, PageSize + 16),   // $2 = a pointer into the next page
+      i_type(Op::ld, 2, 9, 0),                   // TLB miss on a base from a host register
+      r_type(Op::daddu, 9, 8, 10),               // $10 = $9 + $8
+      LoopForever,
+      Nop};
+  struct WatchDataPage final : SchedulerObserver {
+    bool watches_page(Word page_index) const override { return watch_data && page_index == Data >> PageAddrBits; }
+  };
+  for (const bool watched : {false, true}) {
+    State a = make_state(program);
+    std::vector<uint8_t> next_page(PageSize, 0x22);
+    a.memory.write_bytes(Data + PageSize, next_page.data(), next_page.size());
+    State b = a;
+    Vm vm_a(a);
+    Vm vm_b(b);
+    WatchDataPage watch_a, watch_b;
+    watch_a.watch_data = watch_b.watch_data = watched;
+    vm_a.set_observer(&watch_a);
+    vm_b.set_observer(&watch_b);
+    jit::JitEngine engine(vm_a);
+    engine.set_translate_threshold(0);
+    ASSERT_EQ(engine.advance(40).steps, 40u);
+    ASSERT_EQ(vm_b.run(40).steps, 40u);
+    EXPECT_EQ(a.left_stack[0].regs[8], Word{0x1111111111111111}) << "watched=" << watched;
+    EXPECT_EQ(a.left_stack[0].regs[10], Word{0x3333333333333333}) << "watched=" << watched;
+    EXPECT_EQ(describe_state_differences(a, b, lockstep_diff_options(true)), "");
+    EXPECT_GT(engine.stats().jit_steps, 30u);
+  }
+}
+
 // Tiering: a loop runs in the interpreter until its head has been entered DefaultTranslateThreshold
 // times, then in generated code; the state stays exact at every budget on the way.
 TEST(JitEngine, ColdCodeRunsInTheInterpreterUntilItIsHot) {
@@ -208,9 +248,10 @@ TEST(JitEngine, ColdCodeRunsInTheInterpreterUntilItIsHot) {
   Vm vm(state);
   jit::JitEngine engine(vm);
   ASSERT_FALSE(engine.advance(5000).exception);
-  // While cold, every interpreted step outside a delay slot is an entry attempt: addiu, sw and bne
-  // each count up to the threshold; the loop head gets there first and its block covers the rest.
-  EXPECT_EQ(engine.stats().cold_entries, 3 * jit::DefaultTranslateThreshold);
+  // While cold, only the loop head (where the branch lands) is an entry attempt: after a declined
+  // entry the interpreter runs on through sw and bne and its delay slot without asking again.
+  EXPECT_EQ(engine.stats().cold_entries, jit::DefaultTranslateThreshold);
+  EXPECT_EQ(engine.stats().interp_steps, 4 * jit::DefaultTranslateThreshold);
   EXPECT_EQ(engine.stats().blocks_translated, 1u);
   EXPECT_GT(engine.stats().jit_steps, 4000u);
 }

@@ -1,6 +1,7 @@
 // Differential fuzzing: random programs (rows drawn from the instruction table, plus random
-// words), random thread stacks, LL reservations, quantum edges and delay-slot entry states; the
-// JIT and the interpreter run the same random budgets and must leave identical full states.
+// words), random thread stacks, LL reservations, quantum edges, delay-slot entry states and
+// register pressure (def-use chains, pointer chasing); the JIT and the interpreter run the same
+// random budgets and must leave identical full states.
 // Deterministic by default (seed base 1); CANNONBALL_JIT_FUZZ_SEED and CANNONBALL_JIT_FUZZ_CASES
 // override the base seed and the number of cases. A failure prints the case seed.
 #include <gtest/gtest.h>
@@ -121,10 +122,49 @@ Thread random_thread(ProgramGenerator& gen, std::mt19937_64& rng, Word id) {
   return t;
 }
 
-State random_state(std::mt19937_64& rng) {
+// Register pressure: most register fields redrawn from a pool of six, so that an instruction
+// often reads the register the one before it wrote (the emitter then forwards the value in a host
+// register instead of reloading it) and memory ops often take their base from a value just
+// computed or loaded (pointer chasing, TLB misses whose retry must reload the base). Syscalls and
+// the number loads before them, and the targets of jr/jalr, are left alone.
+void add_register_pressure(std::vector<uint32_t>& words, std::mt19937_64& rng) {
+  static constexpr uint32_t Pool[] = {1, 2, 3, 4, 7, 8};
+  auto redraw = [&](uint32_t word, unsigned shift) {
+    if (rng() % 4 == 0) return word;
+    return (word & ~(0x1Fu << shift)) | (Pool[rng() % 6] << shift);
+  };
+  for (size_t i = 0; i < words.size(); ++i) {
+    const Op op = decode(words[i]);
+    if (op == Op::syscall || (i + 1 < words.size() && decode(words[i + 1]) == Op::syscall)) continue;
+    uint32_t word = words[i];
+    if (op != Op::jr && op != Op::jalr) word = redraw(word, 21);
+    word = redraw(redraw(word, 16), 11);
+    words[i] = word;
+  }
+  // Branches with the canonical nop in their delay slot (as Go's assembler leaves them): the
+  // emitter then branches on the compare's flags directly.
+  for (size_t i = 0; i + 1 < words.size(); ++i)
+    if (info(decode(words[i])).group == Group::Branch && decode(words[i + 1]) != Op::syscall && rng() % 2 == 0)
+      words[i + 1] = 0;
+  // A memory op whose base was just computed from a data pointer (daddiu P, B, small): its first
+  // access to a page misses the TLB (flushed at every advance), and the retry must not take the
+  // base from a host register the fill call clobbered.
+  for (size_t i = 1; i < words.size(); ++i) {
+    const Group group = info(decode(words[i])).group;
+    if ((group != Group::Load && group != Group::Store) || rng() % 2 != 0) continue;
+    if (decode(words[i - 1]) == Op::syscall || (i >= 2 && decode(words[i - 2]) == Op::syscall)) continue;
+    const uint32_t base = (words[i] >> 21) & 0x1F;
+    const auto pointer = static_cast<uint32_t>(1 + rng() % BaseRegs);
+    if (base == 0 || base == pointer) continue;
+    words[i - 1] = encode(Op::daddiu, (pointer << 21) | (base << 16) | static_cast<uint32_t>(8 * (rng() % 64)));
+  }
+}
+
+State random_state(std::mt19937_64& rng, std::mt19937_64* pressure) {
   ProgramGenerator gen(rng);
   State state;
-  const auto words = gen.program();
+  auto words = gen.program();
+  if (pressure != nullptr) add_register_pressure(words, *pressure);
   std::vector<uint8_t> code(words.size() * 4);
   for (size_t i = 0; i < words.size(); ++i) store_be32(code.data() + 4 * i, words[i]);
   state.memory.write_bytes(CodeBase, code.data(), code.size());
@@ -164,12 +204,18 @@ struct FuzzTotals {
   Word observed_cases = 0;
   Word hook_calls = 0;
   Word code_clears = 0;
+  Word pressure_cases = 0;
+  Word watched_cases = 0;
 };
 
 // Runs one case; returns "" or a description of the first divergence.
 std::string run_case(Word seed, FuzzTotals& totals) {
   std::mt19937_64 rng(seed);
-  State jit_state = random_state(rng);
+  // Its own generator too (see the modes below): a quarter of the cases under register pressure.
+  std::mt19937_64 pressure_rng(seed * 0xD1B5'4A32'D192'ED03ull + 11);
+  const bool pressure = pressure_rng() % 4 == 0;
+  State jit_state = random_state(rng, pressure ? &pressure_rng : nullptr);
+  if (pressure) ++totals.pressure_cases;
   State interp_state = jit_state;
   Vm jit_vm(jit_state);
   Vm interp_vm(interp_state);
@@ -195,6 +241,18 @@ std::string run_case(Word seed, FuzzTotals& totals) {
     jit_vm.set_observer(&jit_log);
     interp_vm.set_observer(&interp_log);
     ++totals.observed_cases;
+    // Half of them watch the data accesses to one page: generated code leaves those to the
+    // interpreter (a load's TLB miss runs it, then resumes the block after the load).
+    if (mode_rng() % 2 == 0) {
+      static constexpr Word Pages[] = {DataBase >> PageAddrBits, (DataBase >> PageAddrBits) + 1,
+                                       CodeBase >> PageAddrBits};
+      const Word page = Pages[mode_rng() % 3];
+      for (RecordingObserver* log : {&jit_log, &interp_log}) {
+        log->watch_data = true;
+        log->watched_page = page;
+      }
+      ++totals.watched_cases;
+    }
   }
   Word remaining = 1 + rng() % 20000;
   while (remaining > 0) {
@@ -244,12 +302,13 @@ TEST(JitFuzz, RandomProgramsMatchInterpreter) {
   }
   std::printf(
       "[ fuzz ] %llu cases, %llu steps (%llu by JIT), %llu ended in an exception, %llu blocks invalidated, "
-      "%llu observed cases with %llu hook calls, %llu code-cache clears\n",
+      "%llu observed cases with %llu hook calls, %llu code-cache clears, %llu under register pressure, %llu watching a page's data\n",
       static_cast<unsigned long long>(cases), static_cast<unsigned long long>(totals.steps),
       static_cast<unsigned long long>(totals.jit_steps), static_cast<unsigned long long>(totals.exceptions),
       static_cast<unsigned long long>(totals.invalidated_blocks),
       static_cast<unsigned long long>(totals.observed_cases), static_cast<unsigned long long>(totals.hook_calls),
-      static_cast<unsigned long long>(totals.code_clears));
+      static_cast<unsigned long long>(totals.code_clears), static_cast<unsigned long long>(totals.pressure_cases),
+      static_cast<unsigned long long>(totals.watched_cases));
   EXPECT_GT(totals.jit_steps, totals.steps / 4);
   if (cases >= 100) {
     EXPECT_GT(totals.hook_calls, 0u);

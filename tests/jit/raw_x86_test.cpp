@@ -181,7 +181,7 @@ TEST(RawX86, TlbProbeMatchesXbyak) {
 }
 
 TEST(RawX86, JumpsMatchXbyak) {
-  for (x86::Cond cond : {x86::CondB, x86::CondE, x86::CondNE, x86::CondL}) {
+  for (x86::Cond cond : {x86::CondB, x86::CondE, x86::CondNE, x86::CondL, x86::CondGE, x86::CondLE, x86::CondG}) {
     Assembler expected;
     Label target;
     switch (cond) {
@@ -189,6 +189,9 @@ TEST(RawX86, JumpsMatchXbyak) {
       case x86::CondE: expected.je(target, CodeGenerator::T_NEAR); break;
       case x86::CondNE: expected.jne(target, CodeGenerator::T_NEAR); break;
       case x86::CondL: expected.jl(target, CodeGenerator::T_NEAR); break;
+      case x86::CondGE: expected.jge(target, CodeGenerator::T_NEAR); break;
+      case x86::CondLE: expected.jle(target, CodeGenerator::T_NEAR); break;
+      case x86::CondG: expected.jg(target, CodeGenerator::T_NEAR); break;
     }
     expected.L(target);
     uint8_t buf[8];

@@ -39,6 +39,13 @@ class RecordingObserver final : public SchedulerObserver {
   void on_reservation_invalidated(const State& s, Word writer, Word owner, Word addr, uint8_t status) override {
     log(s, "reservation_invalidated", {writer, owner, addr, status});
   }
+  // With watch_data: the one page whose data accesses are logged (the interpreter reports every
+  // access while watch_data is set, the JIT only those to watched pages).
+  Word watched_page = ~Word{0};
+  bool watches_page(Word page_index) const override { return watch_data && page_index == watched_page; }
+  void on_data_access(const State& s, const Thread& t, Word addr, unsigned opcode, Word size) override {
+    if (watches_page(addr >> PageAddrBits)) log(s, "data", {t.thread_id, addr, opcode, size});
+  }
 
  private:
   void log(const State& s, const char* hook, std::initializer_list<Word> args) {

@@ -14,6 +14,20 @@ constexpr Word Code = 0x10000;
 
 uint32_t i_type(Op op, unsigned rs, unsigned rt, uint16_t imm) { return encode(op, (rs << 21) | (rt << 16) | imm); }
 
+// One thread at the start of `program`, placed at Code.
+State program_state(const std::vector<uint32_t>& program) {
+  State state;
+  std::vector<uint8_t> bytes(program.size() * 4);
+  for (size_t i = 0; i < program.size(); ++i) store_be32(bytes.data() + 4 * i, program[i]);
+  state.memory.write_bytes(Code, bytes.data(), bytes.size());
+  Thread t;
+  t.pc = Code;
+  t.next_pc = Code + 4;
+  state.left_stack.push_back(t);
+  state.next_thread_id = 1;
+  return state;
+}
+
 // addiu $4, $4, 1; beq $0, $0, -2; nop: counts forever. With `exit_after` != 0 the thread runs
 // exit_group once $4 reaches it instead.
 State counting_state(uint16_t exit_after = 0) {
@@ -22,17 +36,30 @@ State counting_state(uint16_t exit_after = 0) {
     // addiu $4,$4,1; bne $4,$5,-2; nop; addiu $2,$0,5205; syscall
     program = {i_type(Op::addiu, 4, 4, 1), i_type(Op::bne, 4, 5, 0xFFFE), 0, i_type(Op::addiu, 0, 2, 5205), 0x0C};
   }
-  State state;
-  std::vector<uint8_t> bytes(program.size() * 4);
-  for (size_t i = 0; i < program.size(); ++i) store_be32(bytes.data() + 4 * i, program[i]);
-  state.memory.write_bytes(Code, bytes.data(), bytes.size());
-  Thread t;
-  t.pc = Code;
-  t.next_pc = Code + 4;
-  t.regs[5] = exit_after;
-  state.left_stack.push_back(t);
-  state.next_thread_id = 1;
+  State state = program_state(program);
+  state.left_stack.back().regs[5] = exit_after;
   return state;
+}
+
+// Counts turns in $16 and stores the count to 0x20000 every turn (6 steps); at turn `clock_turn`
+// it also calls clock_gettime(CLOCK_MONOTONIC, 0x30000), once, then loops on without the clock.
+State clock_once_state(uint32_t clock_turn) {
+  const std::vector<uint32_t> program = {
+      i_type(Op::lui, 0, 18, 0x2),                  // data word at 0x20000
+      i_type(Op::lui, 0, 19, 0x3),                  // timespec at 0x30000
+      i_type(Op::lui, 0, 17, static_cast<uint16_t>(clock_turn >> 16)),
+      i_type(Op::ori, 17, 17, static_cast<uint16_t>(clock_turn)),
+      i_type(Op::addiu, 16, 16, 1),                 // 4: loop
+      i_type(Op::sd, 18, 16, 0),
+      i_type(Op::bne, 16, 17, 5),                   // to 12
+      0,
+      i_type(Op::addiu, 0, 2, 5222),                // clock_gettime
+      i_type(Op::addiu, 0, 4, 1),                   // CLOCK_MONOTONIC
+      i_type(Op::addiu, 19, 5, 0),
+      0x0C,                                         // syscall
+      i_type(Op::beq, 0, 0, static_cast<uint16_t>(4 - 13)),  // 12: to the loop
+      0};
+  return program_state(program);
 }
 
 MachineConfig config(const std::string& engine, const State& start) {
@@ -125,6 +152,56 @@ TEST_P(Loop, RunsToTheExitWithoutAStopStep) {
   EXPECT_TRUE(machine.state().exited);
   EXPECT_EQ(result.steps, machine.state().step);
   EXPECT_EQ(result.steps, 3u * 1000 + 2);  // 1000 loop turns, then addiu and syscall
+}
+
+// The witness of step `step` from an interpreter that keeps slot #2 eagerly at every clock_gettime.
+StepWitness eager_witness(const State& start, Word step) {
+  State state = start;
+  Vm vm(state);
+  vm.set_slot2_mode(Vm::Slot2Mode::Eager);
+  EXPECT_EQ(vm.run(step).reason, StopReason::Budget);
+  StepWitness w;
+  EXPECT_FALSE(vm.step_with_proof(w).has_value());
+  return w;
+}
+
+// A proof far beyond the eager window from the only clock_gettime: the slot-2 replay starts at the
+// nearest checkpoint, whatever the distance from the start state, and the proof is the eager one.
+TEST_P(Loop, SlotTwoReplayStartsAtTheNearestCheckpoint) {
+  constexpr Word Interval = Word{1} << 14;
+  for (const uint32_t clock_turn : {3u, 20000u, 40000u}) {
+    const State start = clock_once_state(clock_turn);
+    Machine machine(start, config(GetParam(), start));
+    machine.prover().set_checkpoint_interval(Interval);
+    const Word clock_step = 4 + 6 * Word{clock_turn - 1} + 7 + (6 * Word{clock_turn}) / 100000;  // + preemptions
+    const Word first = clock_step + Prover::EagerSlot2Window + 5 * Interval + 17;
+    const Word second = first + 3 * Interval;  // a second proof, with no clock_gettime between
+    std::vector<StepWitness> proofs;
+    std::vector<Prover::ReplayStats> stats;
+    std::vector<size_t> held;
+    RunLoop loop(machine);
+    loop.set_proofs(StepMatcher::parse("=" + std::to_string(first) + ",=" + std::to_string(second)),
+                    [&](const StepWitness& w) {
+                      proofs.push_back(w);
+                      stats.push_back(machine.prover().stats());
+                      held.push_back(machine.prover().checkpoints_held());
+                    });
+    ASSERT_EQ(loop.run(second + 1).reason, StopReason::Budget);
+    ASSERT_EQ(proofs.size(), 2u);
+    for (size_t i = 0; i < proofs.size(); ++i) {
+      SCOPED_TRACE("clock turn " + std::to_string(clock_turn) + ", proof at " + std::to_string(proofs[i].step));
+      const StepWitness expected = eager_witness(start, proofs[i].step);
+      EXPECT_EQ(proofs[i].proof_data, expected.proof_data);
+      EXPECT_EQ(proofs[i].pre_hash, expected.pre_hash);
+      EXPECT_EQ(proofs[i].post_hash, expected.post_hash);
+      EXPECT_EQ(stats[i].replays, 1u);  // the first proof's slot stays valid for the second
+      EXPECT_EQ(stats[i].last_from + stats[i].last_steps, stats[i].last_clock + 1);
+      EXPECT_LE(stats[i].last_steps, Interval);
+      EXPECT_LE(held[i], 2u);
+    }
+    // One per interval up to the first window, one more after it (none within a window).
+    EXPECT_GE(stats.back().checkpoints, (first - Prover::EagerSlot2Window - start.step) / Interval);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, Loop, ::testing::Values("interp", "jit"));

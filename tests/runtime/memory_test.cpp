@@ -516,6 +516,24 @@ TEST(Memory, AllocateRangeAllocatesEveryOverlappingPage) {
   EXPECT_NE(mem.find_page(~Word{0} >> PageAddrBits), nullptr);
 }
 
+TEST(Memory, FillZeroClearsWrittenBytesInRangeAndAllocatesAbsentPages) {
+  Memory mem;
+  std::vector<uint8_t> data(2 * PageSize);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 5 + 3);
+  mem.write_bytes(0x8000, data.data(), data.size());  // pages 8 and 9
+  mem.merkle_root();                                   // clean: zeroing must mark them dirty again
+  mem.fill_zero(0x8000 + 100, 3 * PageSize);           // the end of page 8, page 9, absent 10 and 11
+  EXPECT_EQ(mem.sorted_page_indices(), (std::vector<Word>{8, 9, 10, 11}));
+  for (Word addr = 0x8000; addr < 0xC000; ++addr) {
+    const bool zeroed = addr >= 0x8000 + 100 && addr < 0x8000 + 100 + 3 * PageSize;
+    const uint8_t before = addr < 0xA000 ? data[addr - 0x8000] : 0;
+    ASSERT_EQ(mem.read_byte(addr), zeroed ? 0 : before) << std::hex << addr;
+  }
+  WordModel model;
+  for (Word addr = 0x8000; addr < 0xC000; addr += 8) model[addr] = mem.read_word(addr);
+  EXPECT_EQ(mem.merkle_root(), naive_root(model));
+}
+
 TEST(Memory, SortedPageIndicesAreAscending) {
   std::mt19937_64 rng(18);
   Memory mem;

@@ -89,7 +89,7 @@ struct RunListeners {
     }
     loop.add_listener(info);
     loop.add_listener(snapshot);
-    loop.set_proofs(options.proof_at, proof_file_writer(options.proof_fmt));
+    loop.set_proofs(options.proof_at, proof_writer(options.proof_fmt, machine.prover()));
     loop.set_preimage_stop(options.preimage_stop);
     loop.set_interrupt_flag(&interrupt_flag());
   }
@@ -184,6 +184,7 @@ int run_main(int argc, char** argv) {
   std::unique_ptr<PreimageOracle> oracle = make_oracle(options);
   GuestOutputLogger guest_output(options.guest_stdout, options.guest_stderr);
   Machine machine(std::move(start), {options.engine, oracle.get(), [&] { return read_state_file(options.input); }});
+  if (options.checkpoint_interval) machine.prover().set_checkpoint_interval(options.checkpoint_interval);
   machine.vm().set_output([&](int fd, std::span<const uint8_t> bytes) { guest_output.write(fd, bytes); });
   std::unique_ptr<AuditObserver> audit;
   if (options.wants_audit()) {

@@ -52,6 +52,10 @@ void add_cannonball_flags(CLI::App& app, RunOptions& o, RunFlags& f) {
   app.add_option("--cross-check", f.cross_check_at,
                  "steps (matcher, e.g. %100000000) at which the fast-forward engine's state is re-executed and "
                  "compared by the interpreter on another thread");
+  app.add_option("--checkpoint-interval", o.checkpoint_interval,
+                 "steps between the in-memory checkpoints kept while a proof step lies ahead; a replay for "
+                 "proof slot #2 runs fewer steps than this (0 = the larger of 2^29 and 16384 x the pages of memory)")
+      ->capture_default_str();
   app.add_option("--audit-report", o.audit_report,
                  "write per-thread scheduling statistics and hazards as text ('-' = stdout)");
   app.add_option("--timeline", o.timeline, "write an SVG timeline of the threads (running, futex-wait, yield, exited)");

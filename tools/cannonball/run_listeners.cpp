@@ -74,4 +74,20 @@ ProofSink proof_file_writer(std::string pattern) {
   };
 }
 
+// Writes each proof; after one whose slot #2 needed a replay, logs what the replay did.
+ProofSink proof_writer(const std::string& pattern, const Prover& prover) {
+  return [write = proof_file_writer(pattern), &prover, seen = Word{0}](const StepWitness& witness) mutable {
+    write(witness);
+    const Prover::ReplayStats& stats = prover.stats();
+    if (stats.replays == seen) return;
+    seen = stats.replays;
+    Logger(stderr).info("proof slot #2 replayed", {{"step", std::to_string(witness.step)},
+                                                   {"clock_step", std::to_string(stats.last_clock)},
+                                                   {"from", std::to_string(stats.last_from)},
+                                                   {"steps", std::to_string(stats.last_steps)},
+                                                   {"seconds", format_fixed(stats.last_seconds, 3)},
+                                                   {"checkpoints", std::to_string(stats.checkpoints)}});
+  };
+}
+
 }  // namespace cannonball

@@ -9,6 +9,7 @@
 
 #include "runtime/elf_loader.h"
 #include "tools/cannonball/log.h"
+#include "tools/runloop/prover.h"
 #include "tools/runloop/run_loop.h"
 
 namespace cannonball {
@@ -36,5 +37,8 @@ class InfoLineListener final : public RunListener {
 
 // Writes each proof as JSON to `pattern` (printf-style on the step; "-" = stdout).
 ProofSink proof_file_writer(std::string pattern);
+// proof_file_writer, and after a proof whose slot #2 needed a replay, a log line saying what the
+// replay ran (`steps` from the checkpoint at step `from`) and how long it took.
+ProofSink proof_writer(const std::string& pattern, const Prover& prover);
 
 }  // namespace cannonball

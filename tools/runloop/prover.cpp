@@ -1,5 +1,7 @@
 #include "tools/runloop/prover.h"
 
+#include <chrono>
+
 #include "tools/runloop/engine_factory.h"
 #include "tools/runloop/run_error.h"
 
@@ -8,14 +10,49 @@ namespace cannonball {
 Prover::Prover(Vm& vm, const RecordingOracle& recording, std::function<State()> reload_start, std::string engine_name)
     : vm_(vm), recording_(recording), reload_start_(std::move(reload_start)), engine_name_(std::move(engine_name)) {
   vm_.set_slot2_mode(Vm::Slot2Mode::Deferred);
+  checkpoints_.push_back(Checkpoint{vm_.state().step, nullptr});
+}
+
+void Prover::set_checkpoint_interval(Word steps) { interval_ = std::max<Word>(steps, 1); }
+
+Word Prover::checkpoint_interval() const {
+  if (interval_) return interval_;
+  const Word pages = vm_.state().memory.page_count();
+  return std::max(MinCheckpointInterval, pages > (~Word{0} / CheckpointStepsPerPage) ? ~Word{0} : pages * CheckpointStepsPerPage);
 }
 
 Word Prover::plan_fast_forward(Word target, std::optional<Word> next_proof) {
   const Word step = vm_.state().step;
   const bool near_proof = next_proof && *next_proof - step <= EagerSlot2Window;
-  if (next_proof && !near_proof) target = std::min(target, *next_proof - EagerSlot2Window);
+  if (next_proof && !near_proof) {
+    target = std::min(target, *next_proof - EagerSlot2Window);
+    checkpoint_if_due(step);
+    const Word edge = checkpoints_.back().step + checkpoint_interval();
+    if (edge > step) target = std::min(target, edge);  // (no edge past the top of the step range)
+  }
   vm_.set_slot2_mode(near_proof ? Vm::Slot2Mode::Eager : Vm::Slot2Mode::Deferred);
   return target;
+}
+
+// Keeps the checkpoint a pending deferred clock_gettime needs and a new one at `step`: any later
+// deferred clock_gettime runs after `step`, so no older checkpoint can be the nearest to it.
+void Prover::checkpoint_if_due(Word step) {
+  if (step - checkpoints_.back().step < checkpoint_interval()) return;
+  std::vector<Checkpoint> kept;
+  if (vm_.slot2_stale()) kept.push_back(checkpoint_for(vm_.deferred_clock_step() - 1));
+  State& live = vm_.state();
+  live.memory.merkle_root();  // a page shared with a copy must be merkle-clean (runtime/memory.h)
+  kept.push_back(Checkpoint{step, std::make_shared<const State>(live)});
+  checkpoints_ = std::move(kept);
+  ++stats_.checkpoints;
+}
+
+const Prover::Checkpoint& Prover::checkpoint_for(Word step) const {
+  const Checkpoint* best = nullptr;
+  for (const Checkpoint& cp : checkpoints_)
+    if (cp.step <= step) best = &cp;
+  if (!best) throw RunError("internal error: no checkpoint at or before step " + std::to_string(step));
+  return *best;
 }
 
 std::optional<VmException> Prover::prove_step(StepWitness& out) {
@@ -23,18 +60,22 @@ std::optional<VmException> Prover::prove_step(StepWitness& out) {
   return vm_.step_with_proof(out);
 }
 
-// Replays the start state to the clock_gettime that ran at step counter `clock_step`
+// Replays from the nearest checkpoint to the clock_gettime that ran at step counter `clock_step`
 // (post-increment) and returns the slot-2 proof of that step.
-MemProof Prover::replay_slot2(Word clock_step) const {
-  State state = reload_start_();
-  if (clock_step == 0 || clock_step <= state.step)
-    throw RunError("internal error: cannot replay to clock_gettime step " + std::to_string(clock_step));
+MemProof Prover::replay_slot2(Word clock_step) {
+  const auto started = std::chrono::steady_clock::now();
+  if (clock_step == 0) throw RunError("internal error: cannot replay to clock_gettime step 0");
+  const Word target = clock_step - 1;  // the pre-step counter of that clock_gettime
+  const Checkpoint& from = checkpoint_for(target);
+  State state = from.state ? State(*from.state) : reload_start_();
+  if (state.step != from.step)
+    throw RunError("internal error: the replay's start state is at step " + std::to_string(state.step) +
+                   ", not " + std::to_string(from.step));
   ReplayOracle oracle(recording_);
   Vm vm(state);
   if (recording_.has_inner()) vm.set_oracle(&oracle);
   vm.set_slot2_mode(Vm::Slot2Mode::Deferred);
   auto engine = make_engine(engine_name_, vm);
-  const Word target = clock_step - 1;  // the pre-step counter of that clock_gettime
   while (state.step < target) {
     const RunResult result = engine->advance(target - state.step);
     if (result.exception) throw RunError("replay for proof slot #2 failed: " + result.exception->message());
@@ -44,6 +85,12 @@ MemProof Prover::replay_slot2(Word clock_step) const {
   if (auto e = vm.step()) throw RunError("replay for proof slot #2 failed: " + e->message());
   if (vm.slot2_stale())
     throw RunError("internal error: replayed step " + std::to_string(target) + " is not a clock_gettime");
+  ++stats_.replays;
+  stats_.last_from = from.step;
+  stats_.last_clock = target;
+  stats_.last_steps = clock_step - from.step;
+  stats_.max_steps = std::max(stats_.max_steps, stats_.last_steps);
+  stats_.last_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return vm.slot2();
 }
 

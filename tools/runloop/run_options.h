@@ -26,6 +26,7 @@ struct RunOptions {
   std::vector<std::string> host_args;  // pre-image host command
   std::string preimage_dir;            // or pre-images from files
   double host_timeout_seconds = 15;
+  Word checkpoint_interval = 0;  // steps between the Prover's checkpoints; 0 = its default
   std::string guest_stdout, guest_stderr;  // empty: log guest output
   // Reports.
   bool debug = false;      // traceback at the end
