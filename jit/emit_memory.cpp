@@ -183,17 +183,23 @@ bool Emitter::emit_memory(const PlannedInsn& in, size_t index) {
     } else {
       commit(put(cursor(), snippets.mask[size_slot(size)]));
     }
+    // A cached base is reloaded with the whole cache after the fill; a forwarded one by the stub.
+    const bool base_cached = cached((in.insn >> 21) & 0x1F) >= 0;
     cold_stubs_.push_back(ColdStub{ColdStub::Kind::LoadMiss, static_cast<uint32_t>(index), miss, retry,
-                                   static_cast<uint32_t>(getSize()), static_cast<int8_t>(base_host)});
+                                   static_cast<uint32_t>(getSize()), static_cast<int8_t>(base_cached ? -1 : base_host)});
     return true;
   }
 
   const Fixup slow = emit_address_and_tlb(in, true, forwarded((in.insn >> 21) & 0x1F));
   uint8_t* p = put(cursor(), snippets.mask[size_slot(size)]);
   // The value into ecx/rcx: movzx ecx, byte/word [reg]; mov ecx, dword [reg]; mov rcx, [reg].
-  const int32_t value = ThreadRegs + 8 * static_cast<int32_t>(rt);
-  const uint16_t load_value = size == 1 ? 0x0FB6 : size == 2 ? 0x0FB7 : 0x8B;
-  p = x86::rm_rbx(p, size == 8, load_value, x86::RCX, value);
+  if (const int host = cached(rt); host >= 0) {
+    p = x86::mov_rr(p, x86::RCX, static_cast<unsigned>(host));  // the store uses only the low `size` bytes
+  } else {
+    const int32_t value = ThreadRegs + 8 * static_cast<int32_t>(rt);
+    const uint16_t load_value = size == 1 ? 0x0FB6 : size == 2 ? 0x0FB7 : 0x8B;
+    p = x86::rm_rbx(p, size == 8, load_value, x86::RCX, value);
+  }
   commit(put(p, snippets.store_after[size_slot(size)]));
   cold_stubs_.push_back(
       ColdStub{ColdStub::Kind::StoreSlow, static_cast<uint32_t>(index), slow, 0, static_cast<uint32_t>(getSize())});

@@ -244,6 +244,7 @@ const void* JitRuntime::lookup_or_translate(Word pc) {
   ++stats_.blocks_translated;
   stats_.insns_native += emitter_.last_insn_counts().native;
   stats_.insns_helper += emitter_.last_insn_counts().helper;
+  stats_.regs_cached += emitter_.last_insn_counts().regs_cached;
   LookupEntry& slot = lookup_[(pc >> 2) & (LookupEntries - 1)];  // clear_code may have reset it
   slot = LookupEntry{pc, code};
   return code;

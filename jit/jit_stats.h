@@ -11,6 +11,7 @@ struct JitStats {
   Word blocks_invalidated = 0;
   Word insns_native = 0;  // translated instructions emitted as host code
   Word insns_helper = 0;  // translated instructions that call the interpreter helper
+  Word regs_cached = 0;   // guest registers blocks keep in host registers, summed over blocks
   Word code_flushes = 0;
   Word block_entries = 0;          // entries from C++ into generated code
   Word jit_steps = 0;              // steps run by generated code
