@@ -224,17 +224,24 @@ const Hash32& Memory::node_ref(Word gindex, unsigned height) const {
   return it == nodes_.end() ? zero_hash(height) : it->second;
 }
 
-void Memory::flush_dirty_pages() {
+void Memory::flush_dirty_pages(const std::function<bool(const Page&)>& select) {
   if (dirty_pages_.empty()) return;
-  ++clean_epoch_;
-  std::vector<Page*> pages;
+  std::vector<Page*> pages, kept;
   pages.reserve(dirty_pages_.size());
   for (Page* page : dirty_pages_) {
-    if (!page->merkle_dirty) continue;  // listed twice
+    if (!page->merkle_dirty) continue;  // listed twice and hashed
+    if (select && !select(*page)) {
+      kept.push_back(page);
+      continue;
+    }
     page->merkle_dirty = false;
     pages.push_back(page);
   }
-  dirty_pages_.clear();
+  std::sort(kept.begin(), kept.end());
+  kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+  dirty_pages_ = std::move(kept);
+  if (pages.empty()) return;
+  ++clean_epoch_;
   std::sort(pages.begin(), pages.end(), [](const Page* a, const Page* b) { return a->index < b->index; });
 
   // Page roots: groups of pages on every core.
@@ -276,6 +283,17 @@ void Memory::flush_dirty_pages() {
     });
     level.swap(parents);
   }
+}
+
+// The nodes above a page that stays dirty are left stale; the next full flush recomputes its path.
+void Memory::hash_settled_pages(const Memory& previous) {
+  flush_dirty_pages([&](const Page& page) {
+    auto it = previous.pages_.find(page.index);
+    if (it == previous.pages_.end()) return false;  // allocated since
+    const Page& old = *it->second;
+    // A clean page there was shared at that copy: this one is its clone, written since.
+    return old.merkle_dirty && std::memcmp(old.bytes, page.bytes, PageSize) == 0;
+  });
 }
 
 Hash32 Memory::merkle_root() {

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -122,6 +123,13 @@ class Memory {
   uint8_t read_byte(Word addr) const;
 
   Hash32 merkle_root();
+  // Before this memory is copied again for a checkpoint that follows `previous` (its last copy):
+  // hashes the dirty pages that `previous` holds as private copies with the same bytes (written
+  // before that copy and not since), so that the new copy shares them. Pages written since
+  // `previous` stay dirty; the copy copies them instead of hashing them, so a page rewritten
+  // between every two checkpoints is hashed once, by the root that needs it, and the live memory
+  // keeps it to itself (no copy-on-write clone on its next write).
+  void hash_settled_pages(const Memory& previous);
   // The 1920-byte proof of the leaf holding `addr` (spec §3): leaf, then 59 siblings upward.
   MemProof merkle_proof(Word addr);
 
@@ -144,7 +152,8 @@ class Memory {
   const Page* find_page_slow(Word page_index) const;
   Page& page_for_write_slow(Word page_index);
   Page& clone_shared(std::shared_ptr<Page>& slot);
-  void flush_dirty_pages();
+  // Hashes every dirty page, or those `select` picks (the others stay dirty and listed).
+  void flush_dirty_pages(const std::function<bool(const Page&)>& select = nullptr);
   Hash32 node_hash(Word gindex, unsigned height) const;
   const Hash32& node_ref(Word gindex, unsigned height) const;
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <thread>
@@ -412,6 +413,50 @@ TEST(Memory, PagesWithUnflushedWritesAreCopiedNotShared) {
   EXPECT_EQ(copy.pages_shared_with(original), pages.size() - 1);
   EXPECT_EQ(copy.merkle_root(), naive_root(model));
   EXPECT_EQ(original.merkle_root(), naive_root(model));
+}
+
+// Checkpoints as the prover takes them: before each copy, only the dirty pages unchanged since the
+// previous copy are hashed (and then shared); pages written since stay dirty and are copied. The
+// live memory, every checkpoint and copies of them keep exact roots and proofs.
+TEST(Memory, HashingSettledPagesSharesOnlyThePagesUnchangedSinceThePreviousCopy) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    std::mt19937_64 rng(40 + seed);
+    Memory live;
+    WordModel model;
+    const auto pages = random_page_indices(rng, 10);
+    fill_random(rng, live, model, pages, 4);
+    live.merkle_root();
+    // Checkpoint 1: pages[0] and pages[1] written since the root, and one new page.
+    const Word fresh = 0x0000'0ABC'0000'0000 >> PageAddrBits;
+    write_both(live, model, pages[0] << PageAddrBits, rng());
+    write_both(live, model, (pages[1] << PageAddrBits) | 8, rng());
+    write_both(live, model, fresh << PageAddrBits, rng());
+    const WordModel model1 = model;
+    auto first = std::make_unique<Memory>(live);
+    EXPECT_EQ(first->pages_shared_with(live), pages.size() - 2) << "seed " << seed;
+    // Before checkpoint 2: pages[0] written again, pages[1] and the new page left alone.
+    write_both(live, model, pages[0] << PageAddrBits, rng() | 1);
+    const Word epoch = live.clean_epoch();
+    live.hash_settled_pages(*first);
+    EXPECT_NE(live.clean_epoch(), epoch) << "seed " << seed;
+    const Memory second(live);
+    const WordModel model2 = model;
+    // pages[1] and the new page were hashed and are shared now; pages[0] is still dirty: copied.
+    EXPECT_EQ(second.pages_shared_with(live), pages.size()) << "seed " << seed;
+    // Nothing settled since: nothing hashed, no store permission revoked.
+    const Word epoch2 = live.clean_epoch();
+    live.hash_settled_pages(*first);  // pages[0] still differs from the first copy
+    EXPECT_EQ(live.clean_epoch(), epoch2) << "seed " << seed;
+    // Later writes to the live memory leave the checkpoints alone, and every root is exact.
+    write_both(live, model, (pages[2] << PageAddrBits) | 16, rng());
+    write_both(live, model, pages[0] << PageAddrBits, 5);
+    Memory replay(second);
+    EXPECT_EQ(first->merkle_root(), naive_root(model1)) << "seed " << seed;
+    EXPECT_EQ(live.merkle_root(), naive_root(model)) << "seed " << seed;
+    ASSERT_NO_FATAL_FAILURE(expect_proofs_verify(live, model));
+    EXPECT_EQ(replay.merkle_root(), naive_root(model2)) << "seed " << seed;
+    ASSERT_NO_FATAL_FAILURE(expect_proofs_verify(replay, model2));
+  }
 }
 
 TEST(Memory, OwnPageMakesASharedPagePrivateWithoutChangingTheRoot) {

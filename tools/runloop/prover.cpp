@@ -41,7 +41,13 @@ void Prover::checkpoint_if_due(Word step) {
   std::vector<Checkpoint> kept;
   if (vm_.slot2_stale()) kept.push_back(checkpoint_for(vm_.deferred_clock_step() - 1));
   State& live = vm_.state();
-  live.memory.merkle_root();  // a page shared with a copy must be merkle-clean (runtime/memory.h)
+  // A copy shares the clean pages and copies the dirty ones (runtime/memory.h). The first
+  // checkpoint hashes everything; later ones hash only the pages left unchanged since the previous
+  // checkpoint, so pages the guest rewrites every interval are copied, not hashed again and again.
+  if (const State* previous = checkpoints_.back().state.get())
+    live.memory.hash_settled_pages(previous->memory);
+  else
+    live.memory.merkle_root();
   kept.push_back(Checkpoint{step, std::make_shared<const State>(live)});
   checkpoints_ = std::move(kept);
   ++stats_.checkpoints;

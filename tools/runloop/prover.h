@@ -9,11 +9,15 @@
 // by replaying from a checkpoint to that clock_gettime, with pre-images from the run's record.
 //
 // Checkpoints: while a proof step lies ahead beyond the window, the fast-forward stops every
-// `checkpoint_interval()` steps and keeps a copy of the state there (its memory hashed, then
-// shared page by page, copy-on-write, with the live state). The interval is max(2^29, 16384 x the
-// pages of memory) unless set. A checkpoint's cost grows with the memory: the merkle root of the
-// pages written since the previous one, a copy of the page table and the cached merkle nodes, a
-// copy-on-write clone of each page written after it, and dropping an older copy. On the
+// `checkpoint_interval()` steps and keeps a copy of the state there (clean pages shared page by
+// page, copy-on-write, with the live state; dirty pages copied). The interval is max(2^29, 16384 x
+// the pages of memory) unless set. A checkpoint's cost grows with the memory: the first hashes the
+// whole memory, later ones only the pages written before the previous checkpoint and not since
+// (Memory::hash_settled_pages; a page the guest rewrites every interval is copied at each
+// checkpoint and hashed once, by the proof), a copy of the page table and the cached merkle
+// nodes, a copy of each dirty page, a copy-on-write clone of each shared page written after it,
+// and dropping an older copy. Before the settled-page rule every checkpoint hashed all pages
+// written since the previous one (see bench/results/proof_far.md for the difference). On the
 // go-ethereum guest (16k pages, a proof at step 3*10^9 from step 0; single runs, CPU seconds) that
 // was 2.41 s with no checkpoints, 2.65 s every 2^27 steps, 2.53 s every 2^29: about 0.7 us a page
 // per checkpoint, so 16384 steps a page keeps the checkpoints near 5 % of the fast-forward at the
