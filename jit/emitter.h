@@ -35,6 +35,8 @@ inline constexpr size_t MaxBlockBytes = size_t{64} << 10;
 
 // Whether the host has LZCNT, which the native clz/clo/dclz/dclo need (else they use the helper).
 bool host_has_lzcnt();
+// Whether the host has MOVBE, which loads and stores on cached registers use (else a bswap).
+bool host_has_movbe();
 
 class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
  public:

@@ -170,7 +170,8 @@ void add_long_blocks(std::vector<uint32_t>& words, std::mt19937_64& rng) {
   static constexpr uint32_t Pool[] = {1, 2, 3, 4, 7, 8, 9, 10, 31};
   static constexpr Op Straight[] = {Op::daddu, Op::addu, Op::or_, Op::xor_, Op::daddiu, Op::dsll32, Op::sltu,
                                     Op::movz, Op::movn, Op::mthi, Op::mflo, Op::dmultu, Op::lui, Op::andi,
-                                    Op::dsubu, Op::sll, Op::ld, Op::sd, Op::lbu, Op::sw, Op::divu, Op::slti};
+                                    Op::dsubu, Op::sll, Op::ld, Op::sd, Op::lbu, Op::sw, Op::divu, Op::slti,
+                                    Op::lb, Op::lw, Op::lwu, Op::lh, Op::sb, Op::sh, Op::ld, Op::sd};
   static constexpr Op Helpers[] = {Op::lwl, Op::lwr, Op::ldl, Op::ldr, Op::swl, Op::swr, Op::sdl, Op::sdr, Op::sync};
   auto mem_fields = [&] {  // a data or code pointer base (registers 1..4 hold them), small offset
     const auto base = static_cast<uint32_t>(1 + rng() % BaseRegs);
