@@ -214,7 +214,10 @@ bool Emitter::emit_memory(const PlannedInsn& in, size_t index) {
     return true;
   }
 
-  const Fixup slow = emit_address_and_tlb(in, true, forwarded((in.insn >> 21) & 0x1F));
+  const auto retry = static_cast<uint32_t>(getSize());
+  const int base_host = forwarded((in.insn >> 21) & 0x1F);
+  const Fixup slow = emit_address_and_tlb(in, true, base_host);
+  const auto stub_base = static_cast<int8_t>(cached((in.insn >> 21) & 0x1F) >= 0 ? -1 : base_host);
   if (const int host = cached(rt); host >= 0 && (size == 1 || host_has_movbe())) {
     // Straight from the cache register (movbe swaps the bytes as it stores).
     commit(put(cursor(), snippets.mask[size_slot(size)]));
@@ -225,7 +228,7 @@ bool Emitter::emit_memory(const PlannedInsn& in, size_t index) {
       default: movbe(qword[rdx + rax], Reg64(host)); break;
     }
     cold_stubs_.push_back(
-        ColdStub{ColdStub::Kind::StoreSlow, static_cast<uint32_t>(index), slow, 0, static_cast<uint32_t>(getSize())});
+        ColdStub{ColdStub::Kind::StoreSlow, static_cast<uint32_t>(index), slow, retry, static_cast<uint32_t>(getSize()), stub_base});
     return true;
   }
   uint8_t* p = put(cursor(), snippets.mask[size_slot(size)]);
@@ -239,7 +242,7 @@ bool Emitter::emit_memory(const PlannedInsn& in, size_t index) {
   }
   commit(put(p, snippets.store_after[size_slot(size)]));
   cold_stubs_.push_back(
-      ColdStub{ColdStub::Kind::StoreSlow, static_cast<uint32_t>(index), slow, 0, static_cast<uint32_t>(getSize())});
+      ColdStub{ColdStub::Kind::StoreSlow, static_cast<uint32_t>(index), slow, retry, static_cast<uint32_t>(getSize()), stub_base});
   return true;
 }
 
