@@ -196,10 +196,14 @@ void Emitter::emit_cold_stub(const ColdStub& stub) {
   switch (stub.kind) {
     case ColdStub::Kind::ChainStub: emit_chain_stub(stub.index); return;
     case ColdStub::Kind::LoadMiss:
+    case ColdStub::Kind::StoreSlow: {
+      // rcx = the page index (the probe). A load maps the page (jit_tlb_fill), a store asks for
+      // write permission (jit_store_fill); then the probe retries, or the helper runs the access.
+      const bool load = stub.kind == ColdStub::Kind::LoadMiss;
       bind(stub.from);
       write_back(stub.index);  // the call clobbers the cached registers: reloaded below
       commit(x86::mov_rr(x86::mov_rr(cursor(), x86::RDI, x86::R14), x86::RSI, x86::RCX));
-      call_helper(reinterpret_cast<const void*>(&jit_tlb_fill));
+      call_helper(load ? reinterpret_cast<const void*>(&jit_tlb_fill) : reinterpret_cast<const void*>(&jit_store_fill));
       reload_cached();  // the probe may take its base from one of them
       commit(x86::test_eax(cursor()));
       if (stub.base_host < 0) {
@@ -211,18 +215,15 @@ void Emitter::emit_cold_stub(const ColdStub& stub) {
         jmp_to(stub.retry);
         bind_short(watched);
       }
-      emit_interpreter_call(stub.index, true);  // a watched page: the interpreter reports the access
+      // A watched page (the interpreter reports the access), or a store the fill declined.
+      emit_interpreter_call(stub.index, true);
       // The fast path leaves the loaded value in rcx, and code after `resume` may use it from there
       // (a cached destination was reloaded after the call).
-      if (const unsigned rt = (plan_->insns[stub.index].insn >> 16) & 0x1F; rt != 0 && cached(rt) < 0)
+      if (const unsigned rt = (plan_->insns[stub.index].insn >> 16) & 0x1F; load && rt != 0 && cached(rt) < 0)
         commit(x86::rm_rbx(cursor(), true, 0x8B, x86::RCX, ThreadRegs + 8 * static_cast<int>(rt)));
       jmp_to(stub.resume);
       return;
-    case ColdStub::Kind::StoreSlow:
-      bind(stub.from);
-      emit_interpreter_call(stub.index);
-      jmp_to(stub.resume);
-      return;
+    }
   }
 }
 

@@ -35,6 +35,8 @@ inline constexpr size_t MaxBlockBytes = size_t{64} << 10;
 
 // Whether the host has LZCNT, which the native clz/clo/dclz/dclo need (else they use the helper).
 bool host_has_lzcnt();
+// Whether the host has MOVBE, which loads and stores on cached registers use (else a bswap).
+bool host_has_movbe();
 
 class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
  public:
@@ -75,9 +77,9 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
     enum class Kind : uint8_t { LoadMiss, StoreSlow, ChainStub } kind;
     uint32_t index;   // the instruction (LoadMiss, StoreSlow) or pending chain (ChainStub)
     Fixup from;       // the jump into the stub (LoadMiss, StoreSlow)
-    uint32_t retry;   // offset of the TLB probe to retry (LoadMiss)
+    uint32_t retry;   // offset of the TLB probe to retry (LoadMiss, StoreSlow)
     uint32_t resume;  // offset to continue at after the instruction (LoadMiss, StoreSlow)
-    int8_t base_host = -1;  // LoadMiss: host register the probe took the base from (reload before retry)
+    int8_t base_host = -1;  // host register the probe took a forwarded base from (reload before retry)
   };
   struct ColdExit {
     Fixup from;

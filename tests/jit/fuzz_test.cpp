@@ -170,7 +170,8 @@ void add_long_blocks(std::vector<uint32_t>& words, std::mt19937_64& rng) {
   static constexpr uint32_t Pool[] = {1, 2, 3, 4, 7, 8, 9, 10, 31};
   static constexpr Op Straight[] = {Op::daddu, Op::addu, Op::or_, Op::xor_, Op::daddiu, Op::dsll32, Op::sltu,
                                     Op::movz, Op::movn, Op::mthi, Op::mflo, Op::dmultu, Op::lui, Op::andi,
-                                    Op::dsubu, Op::sll, Op::ld, Op::sd, Op::lbu, Op::sw, Op::divu, Op::slti};
+                                    Op::dsubu, Op::sll, Op::ld, Op::sd, Op::lbu, Op::sw, Op::divu, Op::slti,
+                                    Op::lb, Op::lw, Op::lwu, Op::lh, Op::sb, Op::sh, Op::ld, Op::sd};
   static constexpr Op Helpers[] = {Op::lwl, Op::lwr, Op::ldl, Op::ldr, Op::swl, Op::swr, Op::sdl, Op::sdr, Op::sync};
   auto mem_fields = [&] {  // a data or code pointer base (registers 1..4 hold them), small offset
     const auto base = static_cast<uint32_t>(1 + rng() % BaseRegs);
@@ -250,6 +251,7 @@ struct FuzzTotals {
   Word watched_cases = 0;
   Word long_block_cases = 0;
   Word regs_cached = 0;
+  Word store_fills_granted = 0;
 };
 
 // Runs one case; returns "" or a description of the first divergence.
@@ -336,6 +338,7 @@ std::string run_case(Word seed, FuzzTotals& totals) {
   totals.jit_steps += engine.stats().jit_steps;
   totals.invalidated_blocks += engine.stats().blocks_invalidated;
   totals.regs_cached += engine.stats().regs_cached;
+  totals.store_fills_granted += engine.stats().store_fills_granted;
   return "";
 }
 
@@ -352,20 +355,21 @@ TEST(JitFuzz, RandomProgramsMatchInterpreter) {
   std::printf(
       "[ fuzz ] %llu cases, %llu steps (%llu by JIT), %llu ended in an exception, %llu blocks invalidated, "
       "%llu observed cases with %llu hook calls, %llu code-cache clears, %llu under register pressure, %llu watching a page's data, "
-      "%llu with long blocks, %llu registers cached in blocks\n",
+      "%llu with long blocks, %llu registers cached in blocks, %llu stores made writable without the interpreter\n",
       static_cast<unsigned long long>(cases), static_cast<unsigned long long>(totals.steps),
       static_cast<unsigned long long>(totals.jit_steps), static_cast<unsigned long long>(totals.exceptions),
       static_cast<unsigned long long>(totals.invalidated_blocks),
       static_cast<unsigned long long>(totals.observed_cases), static_cast<unsigned long long>(totals.hook_calls),
       static_cast<unsigned long long>(totals.code_clears), static_cast<unsigned long long>(totals.pressure_cases),
       static_cast<unsigned long long>(totals.watched_cases), static_cast<unsigned long long>(totals.long_block_cases),
-      static_cast<unsigned long long>(totals.regs_cached));
+      static_cast<unsigned long long>(totals.regs_cached), static_cast<unsigned long long>(totals.store_fills_granted));
   EXPECT_GT(totals.jit_steps, totals.steps / 4);
   if (cases >= 100) {
     EXPECT_GT(totals.hook_calls, 0u);
     EXPECT_GT(totals.code_clears, 0u);
     EXPECT_GT(totals.long_block_cases, 0u);
     EXPECT_GT(totals.regs_cached, 0u);
+    EXPECT_GT(totals.store_fills_granted, 0u);
   }
 }
 
