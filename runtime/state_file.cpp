@@ -368,9 +368,9 @@ namespace {
 class SerializedView {
  public:
   explicit SerializedView(const State& state) {
-    const auto indices = state.memory.sorted_page_indices();
-    pages_.reserve(indices.size());
-    for (Word index : indices) pages_.push_back(state.memory.find_page(index));
+    indices_ = state.memory.sorted_page_indices();
+    pages_.reserve(indices_.size());
+    for (Word index : indices_) pages_.push_back(state.memory.find_page(index));
     head_[0] = StateVersion;
     store_be64(head_ + 1, pages_.size());
     auto put_u64 = [&](Word v) {
@@ -417,7 +417,7 @@ class SerializedView {
         const size_t within = (offset - HeadSize) % RecordSize;
         if (within < 8) {
           uint8_t index[8];
-          store_be64(index, pages_[record]->index);
+          store_be64(index, indices_[record]);
           n = std::min(size, 8 - within);
           std::memcpy(out, index + within, n);
         } else {
@@ -438,6 +438,7 @@ class SerializedView {
   static constexpr size_t HeadSize = 9;
   static constexpr size_t RecordSize = 8 + PageSize;
   uint8_t head_[HeadSize];
+  std::vector<Word> indices_;  // not Page::index: shared zero pages stand for many indices
   std::vector<const Page*> pages_;
   std::vector<uint8_t> tail_;
 };
