@@ -292,6 +292,12 @@ void Memory::flush_dirty_pages() {
   }
 }
 
+bool Memory::rehash_pending(Word page_index) const {
+  const Page* page = find_page(page_index);
+  if (page == nullptr || !page->merkle_dirty) return false;
+  return std::find(dirty_pages_.begin(), dirty_pages_.end(), page) != dirty_pages_.end();
+}
+
 Hash32 Memory::merkle_root() {
   flush_dirty_pages();
   return node_hash(1, TreeDepth);

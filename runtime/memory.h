@@ -128,6 +128,12 @@ class Memory {
   void allocate_range(Word addr, Word size);
   uint8_t read_byte(Word addr) const;
 
+  // Whether the next merkle_root() rehashes this page: it is marked and listed as written since
+  // the last hashing. A present page that is not rehashed must still hold the bytes it was last
+  // hashed with, which lets a checker find a page changed without being marked dirty by comparing
+  // bytes instead of computing roots. Linear in the pages written since the last hashing.
+  bool rehash_pending(Word page_index) const;
+
   Hash32 merkle_root();
   // The 1920-byte proof of the leaf holding `addr` (spec §3): leaf, then 59 siblings upward.
   MemProof merkle_proof(Word addr);

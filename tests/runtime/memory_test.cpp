@@ -568,6 +568,29 @@ TEST(Memory, ZeroFilledPagesAreOneSharedPageUntilWritten) {
   EXPECT_EQ(a.merkle_root(), naive_root(model));
 }
 
+TEST(Memory, RehashPendingNamesExactlyThePagesWrittenSinceTheLastRoot) {
+  Memory mem;
+  mem.write_word(0x1000, 1);
+  mem.fill_zero(0x2000, PageSize);  // present, but the shared zero page: nothing to rehash
+  EXPECT_TRUE(mem.rehash_pending(1));
+  EXPECT_FALSE(mem.rehash_pending(2));
+  EXPECT_FALSE(mem.rehash_pending(3));  // absent
+  mem.merkle_root();
+  EXPECT_FALSE(mem.rehash_pending(1));
+  mem.write_word(0x2008, 7);  // the zero page is cloned and the clone is written
+  EXPECT_TRUE(mem.rehash_pending(2));
+  EXPECT_FALSE(mem.rehash_pending(1));
+  // A page changed through a raw pointer without mark_dirty is not pending: a checker comparing
+  // its bytes with those last hashed finds the change (the root would be stale).
+  Page* page = mem.find_page_mut(1);
+  page->bytes[0] = 9;
+  EXPECT_FALSE(mem.rehash_pending(1));
+  // A copy lists its unhashed pages as its own.
+  Memory copy = mem;
+  EXPECT_TRUE(copy.rehash_pending(2));
+  EXPECT_FALSE(copy.rehash_pending(1));
+}
+
 TEST(Memory, SortedPageIndicesAreAscending) {
   std::mt19937_64 rng(18);
   Memory mem;
