@@ -7,9 +7,9 @@ For each workload it runs, in one session and one after the other:
   jit        cannonball --engine jit
   qemu       qemu-mips64 on the same ELF (no step counting, no merkle tree)
   native     the same Go program built for linux/amd64
-The op-program workload runs the real op-program from the captured tiny case (prestate and
-pre-image host from build/opprogram/tiny-valid/case.json); qemu and native cannot serve it
-pre-images, so they have no figure there. The tool writes bench/results/report.{md,json} and bench/results/steps_per_s.svg with steps/s, wall
+The op-program workloads run the real op-program from the captured tiny and medium cases (prestate
+and pre-image host from build/opprogram/SIZE-valid/case.json; a case not captured is skipped); qemu
+and native cannot serve it pre-images, so they have no figure there. The tool writes bench/results/report.{md,json} and bench/results/steps_per_s.svg with steps/s, wall
 time, CPU seconds (user + system, the pre-image host included), peak RSS and every ratio; the
 ratios are of CPU seconds, which a shared machine disturbs less than wall time. Steps come from cannonball's final state (the same program makes
 the same number of steps under every engine); qemu and native get "equivalent steps/s" = those
@@ -44,6 +44,8 @@ WORKLOADS = {
 # Workloads that run a captured op-program case (the real program and its pre-image host).
 OPPROGRAM = {
     "op-program-tiny": ("opprogram/tiny-valid", "op-program, tiny capture (L2 block 3, 14 txs)"),
+    "op-program-medium": ("opprogram/medium-valid", "op-program, medium capture (L2 block 6, 121 txs; "
+                          "tools/opprogram/capture medium)"),
 }
 
 

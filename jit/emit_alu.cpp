@@ -27,12 +27,29 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
   const unsigned sa = (insn >> 6) & 0x1F;
   const auto simm = static_cast<int32_t>(static_cast<int16_t>(insn & 0xFFFF));
   const uint32_t uimm = insn & 0xFFFF;
-  auto reg32 = [&](unsigned r) { return dword[rbx + ThreadRegs + 8 * static_cast<int>(r)]; };
 
   // Most rows write nothing when the destination is $0 (the interpreter's handle_rd); loads of
   // operands have no side effects, so those rows become no-ops.
   const bool special = (insn >> 26) == 0 || (insn >> 26) == 0x1C;
   const unsigned dest = special ? rd : rt;
+  // A cached destination is computed in its host register where the sources allow it.
+  const int dest_host = dest == 0 ? -1 : cached(dest);
+  const Reg64 hd(dest_host < 0 ? 0 : dest_host);
+  // The 32-bit result in eax, sign-extended into the destination.
+  auto store_sx32 = [&] {
+    if (dest_host >= 0) {
+      movsxd(hd, eax);
+      return;
+    }
+    movsxd(rax, eax);
+    store_reg(dest, rax);
+  };
+  // A comparison's first operand: the cache register, else rcx loaded with it.
+  auto compare_source = [&](unsigned r) -> Reg64 {
+    if (const int host = cached(r); host >= 0) return Reg64(host);
+    load_reg(rcx, r);
+    return rcx;
+  };
 
   switch (in.op) {
     case Op::add:
@@ -42,11 +59,10 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
       if (dest == 0) return true;
       load_reg32(eax, rs);
       if (in.op == Op::add || in.op == Op::addu)
-        add(eax, reg32(rt));
+        add(eax, gpr32(rt));
       else
-        sub(eax, reg32(rt));
-      movsxd(rax, eax);
-      store_reg(dest, rax);
+        sub(eax, gpr32(rt));
+      store_sx32();
       return true;
     case Op::and_:
     case Op::or_:
@@ -57,49 +73,63 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
     case Op::dsub:
     case Op::dsubu:
       if (dest == 0) return true;
+      if (dest_host >= 0 && in.op != Op::nor && rt != dest) {
+        // In the destination's cache register: mov (unless in place), then the operation.
+        if (dest != rs) mov(hd, gpr(rs));
+        switch (in.op) {
+          case Op::and_: and_(hd, gpr(rt)); break;
+          case Op::or_: or_(hd, gpr(rt)); break;
+          case Op::xor_: xor_(hd, gpr(rt)); break;
+          case Op::dadd:
+          case Op::daddu: add(hd, gpr(rt)); break;
+          default: sub(hd, gpr(rt)); break;
+        }
+        return true;
+      }
       if (dest == rs && in.op != Op::nor && rt != rs) {  // in place, one read-modify-write
         load_reg(rax, rt);
         switch (in.op) {
-          case Op::and_: and_(reg(dest), rax); break;
-          case Op::or_: or_(reg(dest), rax); break;
-          case Op::xor_: xor_(reg(dest), rax); break;
+          case Op::and_: and_(gpr(dest), rax); break;
+          case Op::or_: or_(gpr(dest), rax); break;
+          case Op::xor_: xor_(gpr(dest), rax); break;
           case Op::dadd:
-          case Op::daddu: add(reg(dest), rax); break;
-          default: sub(reg(dest), rax); break;
+          case Op::daddu: add(gpr(dest), rax); break;
+          default: sub(gpr(dest), rax); break;
         }
         return true;
       }
       load_reg(rax, rs);
       switch (in.op) {
-        case Op::and_: and_(rax, reg(rt)); break;
-        case Op::or_: or_(rax, reg(rt)); break;
-        case Op::xor_: xor_(rax, reg(rt)); break;
+        case Op::and_: and_(rax, gpr(rt)); break;
+        case Op::or_: or_(rax, gpr(rt)); break;
+        case Op::xor_: xor_(rax, gpr(rt)); break;
         case Op::nor:
-          or_(rax, reg(rt));
+          or_(rax, gpr(rt));
           not_(rax);
           break;
         case Op::dadd:
-        case Op::daddu: add(rax, reg(rt)); break;
-        default: sub(rax, reg(rt)); break;
+        case Op::daddu: add(rax, gpr(rt)); break;
+        default: sub(rax, gpr(rt)); break;
       }
       store_reg(dest, rax);
       return true;
     case Op::slt:
-    case Op::sltu:
+    case Op::sltu: {
       if (dest == 0) return true;
-      load_reg(rcx, rs);
+      const Reg64 a = compare_source(rs);
       xor_(eax, eax);
-      cmp(rcx, reg(rt));
+      cmp(a, gpr(rt));
       if (in.op == Op::slt)
         setl(al);
       else
         setb(al);
       store_reg(dest, rax);
       return true;
+    }
     case Op::movz:
     case Op::movn: {
       if (dest == 0) return true;
-      cmp(reg(rt), 0);
+      cmp(gpr(rt), 0);
       const Fixup skip = jcc_short_forward(in.op == Op::movz ? x86::CondNE : x86::CondE);
       load_reg(rax, rs);
       store_reg(dest, rax);
@@ -111,14 +141,22 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
       if (dest == 0) return true;
       load_reg32(eax, rs);
       add(eax, simm);
-      movsxd(rax, eax);
-      store_reg(dest, rax);
+      store_sx32();
       return true;
     case Op::daddi:
     case Op::daddiu:
       if (dest == 0) return true;
       if (dest == rs) {  // in place: the common "daddiu $sp, $sp, -N" / loop counters
-        add(reg(dest), simm);
+        add(gpr(dest), simm);
+        return true;
+      }
+      if (dest_host >= 0) {
+        if (const int source = cached(rs); source >= 0) {
+          lea(hd, ptr[Reg64(source) + simm]);
+        } else {
+          mov(hd, gpr(rs));
+          add(hd, simm);
+        }
         return true;
       }
       load_reg(rax, rs);
@@ -126,21 +164,32 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
       store_reg(dest, rax);
       return true;
     case Op::slti:
-    case Op::sltiu:
+    case Op::sltiu: {
       if (dest == 0) return true;
-      load_reg(rcx, rs);
+      const Reg64 a = compare_source(rs);
       xor_(eax, eax);
-      cmp(rcx, simm);
+      cmp(a, simm);
       if (in.op == Op::slti)
         setl(al);
       else
         setb(al);
       store_reg(dest, rax);
       return true;
+    }
     case Op::andi:
     case Op::ori:
     case Op::xori:
       if (dest == 0) return true;
+      if (dest_host >= 0) {
+        if (dest != rs) mov(hd, gpr(rs));
+        if (in.op == Op::andi)
+          and_(hd, uimm);
+        else if (in.op == Op::ori)
+          or_(hd, uimm);
+        else
+          xor_(hd, uimm);
+        return true;
+      }
       load_reg(rax, rs);
       if (in.op == Op::andi)
         and_(rax, uimm);
@@ -152,6 +201,10 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
       return true;
     case Op::lui:
       if (dest == 0) return true;
+      if (dest_host >= 0) {
+        mov(hd, s32(Word{uimm} << 16));
+        return true;
+      }
       mov(rax, s32(Word{uimm} << 16));
       store_reg(dest, rax);
       return true;
@@ -166,8 +219,7 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
         shr(eax, sa);
       else
         sar(eax, sa);
-      movsxd(rax, eax);
-      store_reg(dest, rax);
+      store_sx32();
       return true;
     case Op::sllv:
     case Op::srlv:
@@ -181,8 +233,7 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
         shr(eax, cl);
       else
         sar(eax, cl);
-      movsxd(rax, eax);
-      store_reg(dest, rax);
+      store_sx32();
       return true;
     case Op::dsllv:
     case Op::dsrlv:
@@ -207,6 +258,16 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
       if (dest == 0) return true;
       const bool plus32 = in.op == Op::dsll32 || in.op == Op::dsrl32 || in.op == Op::dsra32;
       const int amount = static_cast<int>(sa + (plus32 ? 32 : 0));
+      if (dest_host >= 0) {
+        if (dest != rt) mov(hd, gpr(rt));
+        if (in.op == Op::dsll || in.op == Op::dsll32)
+          shl(hd, amount);
+        else if (in.op == Op::dsrl || in.op == Op::dsrl32)
+          shr(hd, amount);
+        else
+          sar(hd, amount);
+        return true;
+      }
       load_reg(rax, rt);
       if (in.op == Op::dsll || in.op == Op::dsll32)
         shl(rax, amount);
@@ -244,7 +305,7 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
     case Op::mtlo:
       load_reg(rax, rs);
       mov(in.op == Op::mthi ? hi() : lo(), rax);
-      if (dest != 0) mov(reg(dest), 0);
+      if (dest != 0) mov(gpr(dest), 0);
       return true;
     default: return false;
   }

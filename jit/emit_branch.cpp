@@ -39,14 +39,18 @@ void Emitter::emit_branch_decision(const PlannedInsn& in, bool fuse) {
     if (const int host = forwarded(rs); host >= 0)
       test(Reg64(host), Reg64(host));  // the flags of cmp x, 0 (CF = OF = 0)
     else
-      cmp(reg(rs), 0);
+      cmp(gpr(rs), 0);
     decide(cond, setcc);
   };
   switch (in.op) {
     case Op::beq:
     case Op::bne:
-      load_reg(rax, rs);
-      cmp(rax, reg(rt));
+      if (const int host = cached(rs); host >= 0) {
+        cmp(Reg64(host), gpr(rt));
+      } else {
+        load_reg(rax, rs);
+        cmp(rax, gpr(rt));
+      }
       if (in.op == Op::beq)
         decide(x86::CondE, &Emitter::sete);
       else
@@ -78,6 +82,7 @@ void Emitter::emit_branch_decision(const PlannedInsn& in, bool fuse) {
 }
 
 void Emitter::emit_block_end() {
+  write_back(plan_->insns.size());  // movs: the flags of a fused branch survive
   if (!plan_->ends_in_branch) {
     emit_chain(plan_->fallthrough_pc());
     return;

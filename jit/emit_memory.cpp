@@ -13,6 +13,8 @@
 // TLB slot. lwl/lwr/ldl/ldr/swl/swr/sdl/sdr always use it.
 #include "jit/emitter.h"
 
+#include <xbyak/xbyak_util.h>
+
 #include <cstring>
 
 #include "jit/helpers.h"
@@ -121,6 +123,11 @@ uint8_t* put(uint8_t* p, const Snippet& snippet) {
 
 }  // namespace
 
+bool host_has_movbe() {
+  static const bool has = Xbyak::util::Cpu().has(Xbyak::util::Cpu::tMOVBE);
+  return has;
+}
+
 Emitter::Fixup Emitter::emit_address_and_tlb(const PlannedInsn& in, bool is_store, int base_host) {
   const unsigned rs = (in.insn >> 21) & 0x1F;
   const auto simm = static_cast<int32_t>(static_cast<int16_t>(in.insn & 0xFFFF));
@@ -170,7 +177,24 @@ bool Emitter::emit_memory(const PlannedInsn& in, size_t index) {
     const auto retry = static_cast<uint32_t>(getSize());
     const int base_host = forwarded((in.insn >> 21) & 0x1F);
     const Fixup miss = emit_address_and_tlb(in, false, base_host);
-    if (rt != 0) {
+    const int rt_host = cached(rt);
+    const bool direct = rt_host >= 0 && in.op != Op::lh && in.op != Op::lhu && (size == 1 || host_has_movbe());
+    if (rt != 0 && direct) {
+      // Straight into the cache register (movbe swaps the bytes as it loads).
+      commit(put(cursor(), snippets.mask[size_slot(size)]));
+      const Reg64 h(rt_host);
+      const Reg32 h32(rt_host);
+      switch (in.op) {
+        case Op::lb: movsx(h, byte[rdx + rax]); break;
+        case Op::lbu: movzx(h32, byte[rdx + rax]); break;
+        case Op::lw:
+          movbe(h32, dword[rdx + rax]);
+          movsxd(h, h32);
+          break;
+        case Op::lwu: movbe(h32, dword[rdx + rax]); break;
+        default: movbe(h, qword[rdx + rax]); break;
+      }
+    } else if (rt != 0) {
       const int which = in.op == Op::lb    ? 0
                         : in.op == Op::lbu ? 1
                         : in.op == Op::lh  ? 2
@@ -183,20 +207,42 @@ bool Emitter::emit_memory(const PlannedInsn& in, size_t index) {
     } else {
       commit(put(cursor(), snippets.mask[size_slot(size)]));
     }
+    // A cached base is reloaded with the whole cache after the fill; a forwarded one by the stub.
+    const bool base_cached = cached((in.insn >> 21) & 0x1F) >= 0;
     cold_stubs_.push_back(ColdStub{ColdStub::Kind::LoadMiss, static_cast<uint32_t>(index), miss, retry,
-                                   static_cast<uint32_t>(getSize()), static_cast<int8_t>(base_host)});
+                                   static_cast<uint32_t>(getSize()), static_cast<int8_t>(base_cached ? -1 : base_host)});
     return true;
   }
 
-  const Fixup slow = emit_address_and_tlb(in, true, forwarded((in.insn >> 21) & 0x1F));
+  const auto retry = static_cast<uint32_t>(getSize());
+  const int base_host = forwarded((in.insn >> 21) & 0x1F);
+  const Fixup slow = emit_address_and_tlb(in, true, base_host);
+  const auto stub_base = static_cast<int8_t>(cached((in.insn >> 21) & 0x1F) >= 0 ? -1 : base_host);
+  if (const int host = cached(rt); host >= 0 && (size == 1 || host_has_movbe())) {
+    // Straight from the cache register (movbe swaps the bytes as it stores).
+    commit(put(cursor(), snippets.mask[size_slot(size)]));
+    switch (size) {
+      case 1: mov(byte[rdx + rax], Reg8(host, true)); break;  // sil/dil, not dh/bh
+      case 2: movbe(word[rdx + rax], Reg16(host)); break;
+      case 4: movbe(dword[rdx + rax], Reg32(host)); break;
+      default: movbe(qword[rdx + rax], Reg64(host)); break;
+    }
+    cold_stubs_.push_back(
+        ColdStub{ColdStub::Kind::StoreSlow, static_cast<uint32_t>(index), slow, retry, static_cast<uint32_t>(getSize()), stub_base});
+    return true;
+  }
   uint8_t* p = put(cursor(), snippets.mask[size_slot(size)]);
   // The value into ecx/rcx: movzx ecx, byte/word [reg]; mov ecx, dword [reg]; mov rcx, [reg].
-  const int32_t value = ThreadRegs + 8 * static_cast<int32_t>(rt);
-  const uint16_t load_value = size == 1 ? 0x0FB6 : size == 2 ? 0x0FB7 : 0x8B;
-  p = x86::rm_rbx(p, size == 8, load_value, x86::RCX, value);
+  if (const int host = cached(rt); host >= 0) {
+    p = x86::mov_rr(p, x86::RCX, static_cast<unsigned>(host));  // the store uses only the low `size` bytes
+  } else {
+    const int32_t value = ThreadRegs + 8 * static_cast<int32_t>(rt);
+    const uint16_t load_value = size == 1 ? 0x0FB6 : size == 2 ? 0x0FB7 : 0x8B;
+    p = x86::rm_rbx(p, size == 8, load_value, x86::RCX, value);
+  }
   commit(put(p, snippets.store_after[size_slot(size)]));
   cold_stubs_.push_back(
-      ColdStub{ColdStub::Kind::StoreSlow, static_cast<uint32_t>(index), slow, 0, static_cast<uint32_t>(getSize())});
+      ColdStub{ColdStub::Kind::StoreSlow, static_cast<uint32_t>(index), slow, retry, static_cast<uint32_t>(getSize()), stub_base});
   return true;
 }
 

@@ -17,28 +17,27 @@ bool Emitter::emit_muldiv(const PlannedInsn& in, size_t index) {
   const unsigned rs = (insn >> 21) & 0x1F;
   const unsigned rt = (insn >> 16) & 0x1F;
   const unsigned rd = (insn >> 11) & 0x1F;
-  auto reg32 = [&](unsigned r) { return dword[rbx + ThreadRegs + 8 * static_cast<int>(r)]; };
   auto store_halves = [&](const Reg64& high, const Reg64& low) {
     mov(hi(), high);
     mov(lo(), low);
   };
   auto clear_rd = [&] {
-    if (rd != 0) mov(reg(rd), 0);
+    if (rd != 0) mov(gpr(rd), 0);
   };
 
   switch (in.op) {
     case Op::mul:
       if (rd == 0) return true;
       load_reg32(eax, rs);
-      imul(eax, reg32(rt));
+      imul(eax, gpr32(rt));
       movsxd(rax, eax);
       store_reg(rd, rax);
       return true;
     case Op::mult:
     case Op::multu:
       if (in.op == Op::mult) {
-        movsxd(rax, reg32(rs));
-        movsxd(rcx, reg32(rt));
+        movsxd(rax, gpr32(rs));
+        movsxd(rcx, gpr32(rt));
       } else {
         load_reg32(eax, rs);
         load_reg32(ecx, rt);
@@ -54,9 +53,9 @@ bool Emitter::emit_muldiv(const PlannedInsn& in, size_t index) {
     case Op::dmultu:
       load_reg(rax, rs);
       if (in.op == Op::dmult)
-        imul(reg(rt));
+        imul(gpr(rt));
       else
-        mul(reg(rt));
+        mul(gpr(rt));
       store_halves(rdx, rax);
       clear_rd();
       return true;

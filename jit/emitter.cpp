@@ -23,6 +23,10 @@ namespace cannonball::jit {
 using namespace Xbyak;
 
 Emitter::Emitter(size_t capacity) : CodeMemory(capacity), CodeGenerator(capacity, write_view()), capacity_(capacity) {
+  for (int r = 0; r < 32; ++r) {
+    mem64_.push_back(qword[rbx + ThreadRegs + 8 * r]);
+    mem32_.push_back(dword[rbx + ThreadRegs + 8 * r]);
+  }
   emit_trampolines();
 }
 
@@ -66,6 +70,10 @@ void Emitter::emit_trampolines() {
 void Emitter::load_reg(const Reg64& dst, unsigned r) {
   const int host = forwarded(r);
   if (host == dst.getIdx()) return;
+  if (cached(r) >= 0) {
+    commit(x86::mov_rr(cursor(), dst.getIdx(), static_cast<unsigned>(host)));
+    return;
+  }
   if (host >= 0)
     commit(x86::mov_rr(cursor(), dst.getIdx(), static_cast<unsigned>(host)));
   else
@@ -83,6 +91,10 @@ void Emitter::load_reg32(const Reg32& dst, unsigned r) {
 
 void Emitter::store_reg(unsigned r, const Reg64& src) {
   if (r == 0) return;
+  if (const int host = cached(r); host >= 0) {
+    if (host != src.getIdx()) commit(x86::mov_rr(cursor(), static_cast<unsigned>(host), src.getIdx()));
+    return;
+  }
   commit(x86::rm_rbx(cursor(), true, 0x89, src.getIdx(), ThreadRegs + 8 * static_cast<int>(r)));
   forward(r, src.getIdx());
 }
@@ -154,8 +166,9 @@ void Emitter::emit_dispatch_rax() {
   jmp(qword[r13 + rcx + 8]);
 }
 
-void Emitter::emit_interpreter_call(size_t index) {
+void Emitter::emit_interpreter_call(size_t index, bool synced) {
   const PlannedInsn& in = plan_->insns[index];
+  if (!synced) write_back(index);  // the helper reads registers in the Thread, and the call clobbers the cache
   uint8_t* p = x86::mov_rr(cursor(), x86::RDI, x86::R14);
   p = x86::mov_imm(p, x86::RSI, in.insn);  // mov esi, insn
   p = x86::mov_rr(p, x86::RDX, x86::R15);
@@ -163,6 +176,7 @@ void Emitter::emit_interpreter_call(size_t index) {
   p = x86::mov_imm(p, x86::R8, in.pc);
   commit(p);
   call_helper(reinterpret_cast<const void*>(&jit_execute_insn));
+  reload_cached();  // leaves eax and the flags alone
   const bool in_delay_slot = plan_->ends_in_branch && index + 1 == plan_->insns.size();
   if (in_delay_slot) return;  // cannot fault (scan_block); the block ends right here anyway
   commit(x86::test_eax(cursor()));
@@ -182,9 +196,15 @@ void Emitter::emit_cold_stub(const ColdStub& stub) {
   switch (stub.kind) {
     case ColdStub::Kind::ChainStub: emit_chain_stub(stub.index); return;
     case ColdStub::Kind::LoadMiss:
+    case ColdStub::Kind::StoreSlow: {
+      // rcx = the page index (the probe). A load maps the page (jit_tlb_fill), a store asks for
+      // write permission (jit_store_fill); then the probe retries, or the helper runs the access.
+      const bool load = stub.kind == ColdStub::Kind::LoadMiss;
       bind(stub.from);
+      write_back(stub.index);  // the call clobbers the cached registers: reloaded below
       commit(x86::mov_rr(x86::mov_rr(cursor(), x86::RDI, x86::R14), x86::RSI, x86::RCX));
-      call_helper(reinterpret_cast<const void*>(&jit_tlb_fill));
+      call_helper(load ? reinterpret_cast<const void*>(&jit_tlb_fill) : reinterpret_cast<const void*>(&jit_store_fill));
+      reload_cached();  // the probe may take its base from one of them
       commit(x86::test_eax(cursor()));
       if (stub.base_host < 0) {
         jcc_to(x86::CondNE, stub.retry);
@@ -195,17 +215,15 @@ void Emitter::emit_cold_stub(const ColdStub& stub) {
         jmp_to(stub.retry);
         bind_short(watched);
       }
-      emit_interpreter_call(stub.index);  // a watched page: the interpreter reports the access
-      // The fast path leaves the loaded value in rcx, and code after `resume` may use it from there.
-      if (const unsigned rt = (plan_->insns[stub.index].insn >> 16) & 0x1F; rt != 0)
+      // A watched page (the interpreter reports the access), or a store the fill declined.
+      emit_interpreter_call(stub.index, true);
+      // The fast path leaves the loaded value in rcx, and code after `resume` may use it from there
+      // (a cached destination was reloaded after the call).
+      if (const unsigned rt = (plan_->insns[stub.index].insn >> 16) & 0x1F; load && rt != 0 && cached(rt) < 0)
         commit(x86::rm_rbx(cursor(), true, 0x8B, x86::RCX, ThreadRegs + 8 * static_cast<int>(rt)));
       jmp_to(stub.resume);
       return;
-    case ColdStub::Kind::StoreSlow:
-      bind(stub.from);
-      emit_interpreter_call(stub.index);
-      jmp_to(stub.resume);
-      return;
+    }
   }
 }
 
@@ -222,11 +240,19 @@ const void* Emitter::emit_block(const BlockPlan& plan) {
   align(16);
   forget_forward();
   fused_ = false;
+  plan_registers();
   const void* entry = to_exec(getCurr());
   const size_t len = plan.insns.size();
 
   commit(x86::alu_imm(cursor(), true, 5, x86::R15, static_cast<uint32_t>(len)));  // sub r15, len
   const Fixup no_fuel = jcc_forward(x86::CondB);
+  if (live_in_mask_ != 0) {  // cached registers the block reads before writing them
+    uint8_t* p = cursor();
+    for (unsigned r = 1; r < 32; ++r)
+      if ((live_in_mask_ >> r) & 1)
+        p = x86::rm_rbx(p, true, 0x8B, static_cast<unsigned>(cached(r)), ThreadRegs + 8 * static_cast<int>(r));
+    commit(p);
+  }
 
   const size_t body_end = plan.ends_in_branch ? len - 2 : len;
   for (size_t i = 0; i < body_end; ++i) emit_insn(i);
@@ -261,6 +287,7 @@ const void* Emitter::emit_block(const BlockPlan& plan) {
     }
     bind(exit.from);
     stub = static_cast<uint32_t>(getSize());
+    write_back(exit.index);
     emit_exit(len - exit.index, exit.index < len ? plan.insns[exit.index].pc : plan.fallthrough_pc());
   }
   // Chain cells (data), initially pointing at their lookup stubs; the runtime links them. The
@@ -276,6 +303,7 @@ const void* Emitter::emit_block(const BlockPlan& plan) {
     chains_.push_back(ChainCell{chain.target_pc, cell, stub});
   }
   plan_ = nullptr;
+  for (unsigned r = 0; r < 32; ++r) cache_host_[r] = -1;
   return entry;
 }
 

@@ -35,6 +35,8 @@ inline constexpr size_t MaxBlockBytes = size_t{64} << 10;
 
 // Whether the host has LZCNT, which the native clz/clo/dclz/dclo need (else they use the helper).
 bool host_has_lzcnt();
+// Whether the host has MOVBE, which loads and stores on cached registers use (else a bswap).
+bool host_has_movbe();
 
 class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
  public:
@@ -63,6 +65,7 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   struct InsnCounts {
     Word native = 0;
     Word helper = 0;
+    Word regs_cached = 0;  // guest registers kept in host registers (reg_cache.cpp)
   };
   const InsnCounts& last_insn_counts() const { return insn_counts_; }
 
@@ -74,9 +77,9 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
     enum class Kind : uint8_t { LoadMiss, StoreSlow, ChainStub } kind;
     uint32_t index;   // the instruction (LoadMiss, StoreSlow) or pending chain (ChainStub)
     Fixup from;       // the jump into the stub (LoadMiss, StoreSlow)
-    uint32_t retry;   // offset of the TLB probe to retry (LoadMiss)
+    uint32_t retry;   // offset of the TLB probe to retry (LoadMiss, StoreSlow)
     uint32_t resume;  // offset to continue at after the instruction (LoadMiss, StoreSlow)
-    int8_t base_host = -1;  // LoadMiss: host register the probe took the base from (reload before retry)
+    int8_t base_host = -1;  // host register the probe took a forwarded base from (reload before retry)
   };
   struct ColdExit {
     Fixup from;
@@ -94,7 +97,9 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
 
   void emit_trampolines();
   void emit_insn(size_t index);
-  Xbyak::Address reg(unsigned r) { return qword[rbx + ThreadRegs + 8 * static_cast<int>(r)]; }
+  // A guest register as an operand: its cache host register (below), else its slot in the Thread.
+  const Xbyak::Operand& gpr(unsigned r);
+  const Xbyak::Operand& gpr32(unsigned r);  // the low 32 bits
   Xbyak::Address hi() { return qword[rbx + ThreadHi]; }
   Xbyak::Address lo() { return qword[rbx + ThreadLo]; }
   // Guest register moves. Registers live in the Thread (every store_reg writes memory), but the
@@ -102,11 +107,23 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   // nothing was emitted since, load_reg/load_reg32 use that host register instead of reloading
   // the value through memory (a store-to-load forwarding round trip on the critical path).
   // Validity is by buffer position, so any emission or jump target in between (bind) ends it.
+  // Register cache (reg_cache.cpp): up to six guest registers a block uses most live in host
+  // registers (rsi, rdi, r8-r11) for the whole block. A cached register is loaded at block entry
+  // when its first use reads it, written only to its host register, and written back (those
+  // natively written so far) before every exit and every helper call; after a helper call every
+  // cached register is reloaded, since the helper may have written any of them and clobbered the
+  // host registers. For an uncached register the Thread slot is always current.
+  void plan_registers();
+  int cached(unsigned r) const { return cache_host_[r]; }
+  void write_back(size_t index);  // stores the cached registers insns[0..index) may have written
+  void reload_cached();           // loads every cached register from the Thread
   void load_reg(const Xbyak::Reg64& dst, unsigned r);
   void load_reg32(const Xbyak::Reg32& dst, unsigned r);  // zero-extended low 32 bits
   void store_reg(unsigned r, const Xbyak::Reg64& src);    // no-op for r == 0
-  // The host register holding guest register r right here, or -1.
+  // The host register holding guest register r right here (its cache register, or the one the
+  // previous emission forwarded), or -1.
   int forwarded(unsigned r) const {
+    if (cache_host_[r] >= 0) return cache_host_[r];
     return forward_at_ == getSize() && forward_guest_ == static_cast<int>(r) ? forward_host_ : -1;
   }
   void forward(unsigned r, unsigned host) {
@@ -143,7 +160,8 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   void emit_interpreted(size_t index);
   // Calls jit_execute_insn for insns[index]; falls through on success, leaves the block through
   // an exit stub on a fault (before the instruction) or a code invalidation (after it).
-  void emit_interpreter_call(size_t index);
+  // `synced`: the cached registers were just written back and nothing changed them since.
+  void emit_interpreter_call(size_t index, bool synced = false);
   // Computes the effective address of a load/store in rax; rcx = page index, rdx = TLB slot
   // offset. Jumps (the returned fixup) to a miss stub when the TLB entry's read (or write) tag
   // does not match, else leaves rdx = Page*.
@@ -175,6 +193,17 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   InsnCounts insn_counts_;
   bool fused_ = false;  // the last branch decision left its condition in the flags
   x86::Cond fused_cond_ = x86::CondNE;
+  // Register cache of the block being emitted: host register of each guest register (-1 = not
+  // cached), the cached ones, those loaded at entry, and per instruction index the cached ones
+  // natively written before it (what an exit or a helper call there writes back).
+  int8_t cache_host_[32] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                            -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+  uint32_t cached_mask_ = 0;
+  uint32_t live_in_mask_ = 0;
+  std::vector<uint32_t> dirty_before_;
+  Xbyak::Reg64 cache_reg64_[32];
+  Xbyak::Reg32 cache_reg32_[32];
+  std::vector<Xbyak::Address> mem64_, mem32_;  // qword/dword [rbx + slot of r]
   int forward_guest_ = -1;
   int forward_host_ = -1;
   size_t forward_at_ = ~size_t{0};

@@ -34,4 +34,8 @@ uint32_t jit_execute_insn(JitContext* ctx, uint32_t insn, Word fuel, uint32_t st
 
 uint32_t jit_tlb_fill(JitContext* ctx, Word page_index) noexcept { return ctx->runtime->tlb_fill(page_index) ? 1 : 0; }
 
+uint32_t jit_store_fill(JitContext* ctx, Word page_index) noexcept {
+  return ctx->runtime->store_fill(page_index) ? 1 : 0;
+}
+
 }  // namespace cannonball::jit

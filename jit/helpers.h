@@ -24,5 +24,8 @@ uint32_t jit_execute_insn(JitContext* ctx, uint32_t insn, Word fuel, uint32_t st
 // Maps `page_index` in the TLB (to the shared zero page when the page is absent); 0 when the page
 // is watched by an observer (the access must then run through jit_execute_insn), 1 otherwise.
 uint32_t jit_tlb_fill(JitContext* ctx, Word page_index) noexcept;
+// A store's write-permission miss on `page_index` (JitRuntime::store_fill): 1 when the store may
+// retry its fast path, 0 when it must run through jit_execute_insn.
+uint32_t jit_store_fill(JitContext* ctx, Word page_index) noexcept;
 
 }  // namespace cannonball::jit

@@ -126,6 +126,23 @@ bool JitRuntime::tlb_fill(Word page_index) noexcept {
   return true;
 }
 
+bool JitRuntime::store_fill(Word page_index) noexcept {
+  ++stats_.store_fills;
+  const SchedulerObserver* observer = vm_.observer();
+  if (observer && observer->watch_data && observer->watches_page(page_index)) return false;
+  if (page_index == ll_page_) return false;
+  Memory& memory = vm_.state().memory;
+  const Page* existing = memory.find_page(page_index);
+  if (existing == nullptr || existing->has_code) return false;
+  Page& page = memory.page_for_write(page_index);
+  tlb_[page_index & (TlbEntries - 1)] = TlbEntry{page_index, &page, page_index, 0};
+  // A clone of a shared page moved the layout version (see tlb_fill).
+  known_layout_version_ = memory.layout_version();
+  known_page_count_ = memory.page_count();
+  ++stats_.store_fills_granted;
+  return true;
+}
+
 void JitRuntime::revoke_store(Word page_index) noexcept {
   TlbEntry& entry = tlb_[page_index & (TlbEntries - 1)];
   if (entry.page_index == page_index) entry.write_index = InvalidPageIndex;
@@ -244,6 +261,7 @@ const void* JitRuntime::lookup_or_translate(Word pc) {
   ++stats_.blocks_translated;
   stats_.insns_native += emitter_.last_insn_counts().native;
   stats_.insns_helper += emitter_.last_insn_counts().helper;
+  stats_.regs_cached += emitter_.last_insn_counts().regs_cached;
   LookupEntry& slot = lookup_[(pc >> 2) & (LookupEntries - 1)];  // clear_code may have reset it
   slot = LookupEntry{pc, code};
   return code;

@@ -53,6 +53,12 @@ class JitRuntime {
   // Maps `page_index` in the TLB; false (and the slot left empty) when an observer watches the
   // page's data accesses, which then run through the interpreter.
   bool tlb_fill(Word page_index) noexcept;
+  // A store found no write permission for `page_index`: when the page exists, holds no translated
+  // code, is not the LL reservation's page and is not watched, makes it writable exactly as the
+  // interpreter's store would (Memory::page_for_write: marks it merkle-dirty, clones a shared
+  // page), grants the permission and returns true, so the store retries its fast path. Otherwise
+  // false: the store runs through the interpreter helper (allocation, code writes, the LL word).
+  bool store_fill(Word page_index) noexcept;
   // Takes fast-store permission away from the page of the LL reservation when it moved.
   void sync_reservation() noexcept;
   void invalidate_page(Page& page) noexcept;

@@ -7,5 +7,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 tools/setup.sh
+tools/opprogram/capture medium  # the op-program-medium row (cached; seconds once captured)
 python3 bench/compare.py "$@"
 exec python3 bench/challenger.py --rounds "${CHALLENGER_ROUNDS:-3}"

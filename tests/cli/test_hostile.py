@@ -156,5 +156,33 @@ class LockstepFlagsTest(CliTestCase):
         self.assertEqual(out, b"")
 
 
+class MissingOutputDirectoryTest(CliTestCase):
+    def test_an_output_in_a_missing_directory_fails_before_the_first_step(self):
+        # An endless loop (`b .`): without the check, each run would only end at its timeout.
+        state = self.load([0x1000FFFF, 0])
+        cases = (
+            ("--output", "none/out.bin.gz"),
+            ("--output", "", "--proof-at", "=5", "--proof-fmt", "none/p-%d.json"),
+            ("--output", "", "--snapshot-at", "=5", "--snapshot-fmt", "none/s-%d.bin.gz"),
+            ("--output", "", "--debug-info", "none/d.json"),
+            ("--output", "", "--audit-report", "none/a.txt"),
+            ("--output", "", "--timeline", "none/t.svg"),
+            ("--output", "", "--guest-stdout", "none/out.txt"),
+        )
+        for args in cases:
+            with self.subTest(flag=args[-2]):
+                result = self.run_vm("--input", state, *args)
+                self.assert_fails(result)
+                self.assertIn(b"none does not exist", result.stderr)
+                self.assertEqual(self.entries(), ["prog.elf", "state.bin"])
+
+    def test_a_directory_named_by_the_step_is_left_to_the_write(self):
+        state = self.load()
+        os.mkdir(self.path("p-3"))
+        result = self.run_vm("--input", state, "--output", "", "--proof-at", "=3", "--proof-fmt", "p-%d/proof.json")
+        self.assert_ok(result)
+        self.assertTrue(os.path.exists(self.path("p-3/proof.json")))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

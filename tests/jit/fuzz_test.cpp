@@ -160,11 +160,54 @@ void add_register_pressure(std::vector<uint32_t>& words, std::mt19937_64& rng) {
   }
 }
 
-State random_state(std::mt19937_64& rng, std::mt19937_64* pressure) {
+// Block-wide register cache: long straight-line blocks (most branches and jumps become ALU rows)
+// whose register fields come from a pool of nine, so a block keeps six of them in host registers
+// across many rows, and its values must reach the Thread at every kind of exit and helper call
+// inside it: rows the interpreter helper runs (lwl/lwr/ldl/ldr/swl/swr/sdl/sdr, sync), loads that
+// miss the TLB or hit a watched page, stores that take the slow path or rewrite code, zero
+// divisors, conditional moves (the old value must survive) and HI/LO moves with an rd field.
+void add_long_blocks(std::vector<uint32_t>& words, std::mt19937_64& rng) {
+  static constexpr uint32_t Pool[] = {1, 2, 3, 4, 7, 8, 9, 10, 31};
+  static constexpr Op Straight[] = {Op::daddu, Op::addu, Op::or_, Op::xor_, Op::daddiu, Op::dsll32, Op::sltu,
+                                    Op::movz, Op::movn, Op::mthi, Op::mflo, Op::dmultu, Op::lui, Op::andi,
+                                    Op::dsubu, Op::sll, Op::ld, Op::sd, Op::lbu, Op::sw, Op::divu, Op::slti,
+                                    Op::lb, Op::lw, Op::lwu, Op::lh, Op::sb, Op::sh, Op::ld, Op::sd};
+  static constexpr Op Helpers[] = {Op::lwl, Op::lwr, Op::ldl, Op::ldr, Op::swl, Op::swr, Op::sdl, Op::sdr, Op::sync};
+  auto mem_fields = [&] {  // a data or code pointer base (registers 1..4 hold them), small offset
+    const auto base = static_cast<uint32_t>(1 + rng() % BaseRegs);
+    return (base << 21) | (static_cast<uint32_t>(static_cast<int32_t>(rng() % 129) - 64) & 0xFFFF);
+  };
+  for (size_t i = 0; i < words.size(); ++i) {
+    const Op op = decode(words[i]);
+    if (op == Op::syscall || (i + 1 < words.size() && decode(words[i + 1]) == Op::syscall)) continue;
+    const Group group = info(op).group;
+    if ((group == Group::Branch || group == Group::Jump) && rng() % 8 != 0) {
+      const Op row = Straight[rng() % (sizeof(Straight) / sizeof(Straight[0]))];
+      const Group row_group = info(row).group;
+      words[i] = encode(row, (row_group == Group::Load || row_group == Group::Store)
+                                 ? (static_cast<uint32_t>(rng()) & (0x1Fu << 16)) | mem_fields()
+                                 : static_cast<uint32_t>(rng()) & 0x03FF'FFFF);
+    } else if (rng() % 16 == 0) {
+      words[i] = encode(Helpers[rng() % 9], (static_cast<uint32_t>(rng()) & (0x1Fu << 16)) | mem_fields());
+    }
+    // Register fields from the pool; memory bases stay pointers most of the time.
+    const Group now = info(decode(words[i])).group;
+    const bool memory = now == Group::Load || now == Group::Store;
+    uint32_t word = words[i];
+    for (const unsigned shift : {21u, 16u, 11u}) {
+      if (shift == 21 && (memory || decode(word) == Op::jr || decode(word) == Op::jalr) && rng() % 8 != 0) continue;
+      if (rng() % 4 != 0) word = (word & ~(0x1Fu << shift)) | (Pool[rng() % 9] << shift);
+    }
+    words[i] = word;
+  }
+}
+
+State random_state(std::mt19937_64& rng, std::mt19937_64* pressure, std::mt19937_64* long_blocks = nullptr) {
   ProgramGenerator gen(rng);
   State state;
   auto words = gen.program();
   if (pressure != nullptr) add_register_pressure(words, *pressure);
+  if (long_blocks != nullptr) add_long_blocks(words, *long_blocks);
   std::vector<uint8_t> code(words.size() * 4);
   for (size_t i = 0; i < words.size(); ++i) store_be32(code.data() + 4 * i, words[i]);
   state.memory.write_bytes(CodeBase, code.data(), code.size());
@@ -206,6 +249,9 @@ struct FuzzTotals {
   Word code_clears = 0;
   Word pressure_cases = 0;
   Word watched_cases = 0;
+  Word long_block_cases = 0;
+  Word regs_cached = 0;
+  Word store_fills_granted = 0;
 };
 
 // Runs one case; returns "" or a description of the first divergence.
@@ -214,8 +260,12 @@ std::string run_case(Word seed, FuzzTotals& totals) {
   // Its own generator too (see the modes below): a quarter of the cases under register pressure.
   std::mt19937_64 pressure_rng(seed * 0xD1B5'4A32'D192'ED03ull + 11);
   const bool pressure = pressure_rng() % 4 == 0;
-  State jit_state = random_state(rng, pressure ? &pressure_rng : nullptr);
+  // And another: a quarter of the other cases as long blocks for the register cache.
+  std::mt19937_64 long_rng(seed * 0xA076'1D64'78BD'642Full + 13);
+  const bool long_blocks = !pressure && long_rng() % 4 == 0;
+  State jit_state = random_state(rng, pressure ? &pressure_rng : nullptr, long_blocks ? &long_rng : nullptr);
   if (pressure) ++totals.pressure_cases;
+  if (long_blocks) ++totals.long_block_cases;
   State interp_state = jit_state;
   Vm jit_vm(jit_state);
   Vm interp_vm(interp_state);
@@ -287,6 +337,8 @@ std::string run_case(Word seed, FuzzTotals& totals) {
   totals.hook_calls += interp_log.events.size();
   totals.jit_steps += engine.stats().jit_steps;
   totals.invalidated_blocks += engine.stats().blocks_invalidated;
+  totals.regs_cached += engine.stats().regs_cached;
+  totals.store_fills_granted += engine.stats().store_fills_granted;
   return "";
 }
 
@@ -302,17 +354,22 @@ TEST(JitFuzz, RandomProgramsMatchInterpreter) {
   }
   std::printf(
       "[ fuzz ] %llu cases, %llu steps (%llu by JIT), %llu ended in an exception, %llu blocks invalidated, "
-      "%llu observed cases with %llu hook calls, %llu code-cache clears, %llu under register pressure, %llu watching a page's data\n",
+      "%llu observed cases with %llu hook calls, %llu code-cache clears, %llu under register pressure, %llu watching a page's data, "
+      "%llu with long blocks, %llu registers cached in blocks, %llu stores made writable without the interpreter\n",
       static_cast<unsigned long long>(cases), static_cast<unsigned long long>(totals.steps),
       static_cast<unsigned long long>(totals.jit_steps), static_cast<unsigned long long>(totals.exceptions),
       static_cast<unsigned long long>(totals.invalidated_blocks),
       static_cast<unsigned long long>(totals.observed_cases), static_cast<unsigned long long>(totals.hook_calls),
       static_cast<unsigned long long>(totals.code_clears), static_cast<unsigned long long>(totals.pressure_cases),
-      static_cast<unsigned long long>(totals.watched_cases));
+      static_cast<unsigned long long>(totals.watched_cases), static_cast<unsigned long long>(totals.long_block_cases),
+      static_cast<unsigned long long>(totals.regs_cached), static_cast<unsigned long long>(totals.store_fills_granted));
   EXPECT_GT(totals.jit_steps, totals.steps / 4);
   if (cases >= 100) {
     EXPECT_GT(totals.hook_calls, 0u);
     EXPECT_GT(totals.code_clears, 0u);
+    EXPECT_GT(totals.long_block_cases, 0u);
+    EXPECT_GT(totals.regs_cached, 0u);
+    EXPECT_GT(totals.store_fills_granted, 0u);
   }
 }
 

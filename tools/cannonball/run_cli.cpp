@@ -1,5 +1,7 @@
 #include "tools/cannonball/run_cli.h"
 
+#include <filesystem>
+
 #include "runtime/host_oracle.h"
 #include "runtime/state_file.h"
 #include "tools/cannonball/cli_common.h"
@@ -101,6 +103,29 @@ void check_event_patterns(const RunOptions& o) {
     throw CliError("invalid --snapshot-fmt " + o.snapshot_fmt + ": snapshots must be .bin or .bin.gz");
 }
 
+// An output whose directory is missing would otherwise fail only when it is written: for the final
+// state, after the whole run. A directory named by the step pattern itself is not checked here.
+void check_output_directory(const char* flag, const std::string& path) {
+  if (path.empty() || path == "-") return;
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty() || parent.native().find('%') != std::string::npos) return;
+  std::error_code error;
+  if (!std::filesystem::is_directory(parent, error))
+    throw CliError(std::string("invalid ") + flag + " " + path + ": the directory " + parent.string() +
+                   " does not exist");
+}
+
+void check_output_directories(const RunOptions& o) {
+  check_output_directory("--output", o.output);
+  if (!o.proof_at.never()) check_output_directory("--proof-fmt", o.proof_fmt);
+  if (!o.snapshot_at.never()) check_output_directory("--snapshot-fmt", o.snapshot_fmt);
+  check_output_directory("--debug-info", o.debug_info);
+  check_output_directory("--audit-report", o.audit_report);
+  check_output_directory("--timeline", o.timeline);
+  check_output_directory("--guest-stdout", o.guest_stdout);
+  check_output_directory("--guest-stderr", o.guest_stderr);
+}
+
 void check_host(RunOptions& o) {
   if (o.debug && o.meta_path.empty()) throw CliError("cannot enable debug mode without a metadata file");
   // Upstream quirk (spec §17.13): positional arguments after a further "--" replace the rest.
@@ -129,6 +154,7 @@ std::optional<int> parse_run_options(int argc, char** argv, RunOptions& options)
   check_file_patterns(options);
   parse_matchers(options, flags);
   check_event_patterns(options);
+  check_output_directories(options);
   options.preimage_stop = PreimageStop::parse(flags.stop_at_preimage, app.count("--stop-at-preimage") > 0,
                                               flags.stop_at_preimage_type, flags.stop_at_preimage_larger_than);
   check_host(options);

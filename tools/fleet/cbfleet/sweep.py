@@ -79,7 +79,7 @@ def _resolve(arg: str, case_dir: str) -> str:
     return arg
 
 
-@ray.remote(num_cpus=1, max_retries=tasks.RETRIES, retry_exceptions=False)
+@ray.remote(num_cpus=1, max_retries=tasks.RETRIES, retry_exceptions=False, scheduling_strategy="SPREAD")
 def sweep_task(binary_blob, blob, case: dict, engine: str, audit: bool, env: dict, timeout: float) -> dict:
     began = time.monotonic()
     out = {"case": case["name"], "engine": "audit" if audit else engine, **tasks._where()}

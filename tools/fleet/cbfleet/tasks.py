@@ -78,7 +78,9 @@ def _where() -> dict:
     return {"node": ray.get_runtime_context().get_node_id()[:8], "pid": os.getpid()}
 
 
-@ray.remote(num_cpus=1, max_retries=RETRIES, retry_exceptions=False)
+# Every task is spread over the nodes: left to Ray, locality-aware scheduling puts tasks beside
+# their start state, which the driver put in its own node's object store, and one node does all.
+@ray.remote(num_cpus=1, max_retries=RETRIES, retry_exceptions=False, scheduling_strategy="SPREAD")
 def segment_task(binary_blob, start_blob, start_step: int, end_step, claimed_start: str, claimed_end: str,
                  engine: str, env: dict) -> dict:
     """Re-execute one segment with the canonical engine and compare its end with the claim."""
@@ -102,7 +104,7 @@ def segment_task(binary_blob, start_blob, start_step: int, end_step, claimed_sta
     return out
 
 
-@ray.remote(num_cpus=1, max_retries=RETRIES, retry_exceptions=False)
+@ray.remote(num_cpus=1, max_retries=RETRIES, retry_exceptions=False, scheduling_strategy="SPREAD")
 def bisect_task(binary_blob, start_blob, lo: int, hi, fast: str, canonical: str, env: dict, lockstep: bool) -> dict:
     """Find the first step whose state differs between the fast and the canonical engine.
 
@@ -172,7 +174,7 @@ def bisect_task(binary_blob, start_blob, lo: int, hi, fast: str, canonical: str,
 
 
 
-@ray.remote(num_cpus=1, max_retries=RETRIES, retry_exceptions=False)
+@ray.remote(num_cpus=1, max_retries=RETRIES, retry_exceptions=False, scheduling_strategy="SPREAD")
 def position_task(binary_blob, start_blob, step: int, engine: str, proof: bool, env: dict) -> dict:
     """The state hash at `step` (and its proof if asked), from the nearest checkpoint before it."""
     began = time.monotonic()
