@@ -238,6 +238,40 @@ TEST(JitEngine, ForwardedValuesSurviveInterpretedLoadsAndTlbFills) {
   }
 }
 
+// Register cache: $8 and $9 live in host registers through the block. The interpreter helper's
+// lwl merges memory into $8, so it must read the value the block computed (written back before
+// the call), and the rows after it must see the merged value (reloaded after the call); the
+// zero divisor leaves the block before the ddivu, and $9, written only in its host register,
+// must reach the Thread on that exit. Every budget stops somewhere else in the block.
+TEST(JitEngine, CachedRegistersReachTheThreadAtHelperCallsAndExits) {
+  const std::vector<uint32_t> program = {
+      i_type(Op::lui, 0, 1, Data >> 16),  // $1 = Data
+      i_type(Op::daddiu, 0, 8, 5),        // $8 = 5
+      r_type(Op::daddu, 8, 8, 8),         // $8 = 10
+      r_type(Op::daddu, 8, 8, 8),         // $8 = 20
+      i_type(Op::lwl, 1, 8, 1),           // helper: $8 = sign-extended 0x11111114
+      r_type(Op::daddu, 8, 8, 9),         // $9 = 2 * $8
+      r_type(Op::daddu, 9, 8, 9),         // $9 = 3 * $8
+      r_type(Op::dsll, 0, 9, 10) | (1u << 6),  // $10 = $9 << 1
+      r_type(Op::ddivu, 9, 0, 0),         // zero divisor: leaves the block before it
+      LoopForever,
+      Nop};
+  for (Word budget = 1; budget <= 12; ++budget) EXPECT_EQ(run_both(make_state(program), 12, budget), "") << budget;
+  State a = make_state(program);
+  Vm vm(a);
+  jit::JitEngine engine(vm);
+  engine.set_translate_threshold(0);
+  const RunResult r = engine.advance(20);
+  ASSERT_TRUE(r.exception.has_value());
+  EXPECT_EQ(r.exception->kind, ExceptionKind::DivideByZero);
+  EXPECT_EQ(r.steps, 8u);
+  EXPECT_EQ(a.left_stack[0].regs[8], Word{0x11111114});
+  EXPECT_EQ(a.left_stack[0].regs[9], Word{3 * 0x11111114});
+  EXPECT_EQ(a.left_stack[0].regs[10], Word{6 * 0x11111114});
+  EXPECT_GE(engine.stats().regs_cached, 2u);
+  EXPECT_EQ(engine.stats().insns_helper, 1u);
+}
+
 // Tiering: a loop runs in the interpreter until its head has been entered DefaultTranslateThreshold
 // times, then in generated code; the state stays exact at every budget on the way.
 TEST(JitEngine, ColdCodeRunsInTheInterpreterUntilItIsHot) {
