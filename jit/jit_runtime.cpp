@@ -37,7 +37,7 @@ JitRuntime::~JitRuntime() {
   Memory& memory = vm_.state().memory;
   if (memory.code_write_ctx() == this) {
     page_blocks_.for_each([&](Word page_index, uint32_t) {
-      if (Page* page = memory.find_page_mut(page_index)) page->has_code = false;
+      if (Page* page = memory.find_page_mut(page_index); page && page->has_code) page->has_code = false;
     });
     memory.set_code_write_hook(nullptr, nullptr);
   }
@@ -176,7 +176,7 @@ void JitRuntime::invalidate_page(Page& page) noexcept {
 void JitRuntime::clear_code() {
   Memory& memory = vm_.state().memory;
   page_blocks_.for_each([&](Word page_index, uint32_t) {
-    if (Page* page = memory.find_page_mut(page_index)) page->has_code = false;
+    if (Page* page = memory.find_page_mut(page_index); page && page->has_code) page->has_code = false;
   });
   // Every table entry that is not empty holds a pc that is a key of blocks_ (entries are set
   // only for such pcs, and erasing a pc empties its entry), so when few pcs are known only their

@@ -73,6 +73,13 @@ void build_page_trees(const Page* const* pages, PageTree* trees, size_t count) {
 
 const Hash32& zero_hash(unsigned height) { return zero_hashes().levels[height]; }
 
+// Never destroyed, so the static reference is always there: no Memory ever holds the page alone,
+// which makes the first write to it clone it, and it is never marked dirty or as holding code.
+const std::shared_ptr<Page>& shared_zero_page() {
+  static const auto* page = new std::shared_ptr<Page>(std::make_shared<Page>());
+  return *page;
+}
+
 Memory::Memory() = default;
 
 Memory::Memory(const Memory& other) { *this = other; }
@@ -117,22 +124,29 @@ size_t Memory::pages_shared_with(const Memory& other) const {
 // the other holders' `has_code` is theirs. The clone is as clean as the shared page was; when a
 // JIT is attached it is marked as holding code, so the first write calls the code-write hook,
 // because this memory's JIT may have translated the page before it was shared.
-Page& Memory::clone_shared(std::shared_ptr<Page>& slot) {
+Page& Memory::clone_shared(Word page_index, std::shared_ptr<Page>& slot) {
   auto copy = std::make_shared<Page>();
   std::memcpy(copy->bytes, slot->bytes, PageSize);
-  copy->index = slot->index;
+  copy->index = page_index;  // not slot->index: the shared zero page stands for many indices
   copy->has_code = code_write_hook_ != nullptr;
   slot = std::move(copy);
   ++layout_version_;
-  CacheEntry& entry = cache_[slot->index & (CacheSize - 1)];
-  entry = CacheEntry{slot->index, slot.get(), &slot};
+  CacheEntry& entry = cache_[page_index & (CacheSize - 1)];
+  entry = CacheEntry{page_index, slot.get(), &slot};
   return *slot;
+}
+
+void Memory::insert_zero_page(Word page_index) {
+  auto [it, inserted] = pages_.emplace(page_index, shared_zero_page());
+  ++layout_version_;
+  CacheEntry& entry = cache_[page_index & (CacheSize - 1)];
+  entry = CacheEntry{page_index, it->second.get(), &it->second};
 }
 
 Page& Memory::page_for_write_slow(Word page_index) {
   auto it = pages_.find(page_index);
   if (it == pages_.end()) return allocate_page(page_index);
-  if (!held_alone(it->second)) return clone_shared(it->second);
+  if (!held_alone(it->second)) return clone_shared(page_index, it->second);
   CacheEntry& entry = cache_[page_index & (CacheSize - 1)];
   entry = CacheEntry{page_index, it->second.get(), &it->second};
   return *it->second;
@@ -141,7 +155,7 @@ Page& Memory::page_for_write_slow(Word page_index) {
 Page* Memory::own_page(Word page_index) {
   auto it = pages_.find(page_index);
   if (it == pages_.end()) return nullptr;
-  if (!held_alone(it->second)) return &clone_shared(it->second);
+  if (!held_alone(it->second)) return &clone_shared(page_index, it->second);
   return it->second.get();
 }
 
@@ -194,7 +208,7 @@ void Memory::fill_zero(Word addr, Word size) {
     const size_t offset = addr & (PageSize - 1);
     const size_t chunk = std::min<Word>(size, PageSize - offset);
     if (find_page(index) == nullptr)
-      allocate_page(index);  // a new page is zero-filled already
+      insert_zero_page(index);
     else
       std::memset(page_for_write(index).bytes + offset, 0, chunk);
     addr += chunk;
@@ -207,7 +221,7 @@ void Memory::allocate_range(Word addr, Word size) {
   const Word first = addr >> PageAddrBits;
   const Word last = (addr + size - 1) >> PageAddrBits;
   for (Word index = first;; ++index) {
-    page_for_write(index);
+    if (find_page(index) == nullptr) insert_zero_page(index);
     if (index == last) break;
   }
 }
@@ -294,6 +308,12 @@ void Memory::hash_settled_pages(const Memory& previous) {
     // A clean page there was shared at that copy: this one is its clone, written since.
     return old.merkle_dirty && std::memcmp(old.bytes, page.bytes, PageSize) == 0;
   });
+}
+
+bool Memory::rehash_pending(Word page_index) const {
+  const Page* page = find_page(page_index);
+  if (page == nullptr || !page->merkle_dirty) return false;
+  return std::find(dirty_pages_.begin(), dirty_pages_.end(), page) != dirty_pages_.end();
 }
 
 Hash32 Memory::merkle_root() {

@@ -5,6 +5,11 @@
 // Invariants:
 //  - every access is to an 8-byte aligned word stored big-endian; reads of absent pages return 0
 //    and allocate nothing; every write allocates its page and marks it merkle-dirty;
+//  - pages that loaders only zero (`fill_zero`, `allocate_range`) are present in the page table
+//    as one shared, immutable all-zero page: it costs no memory, needs no hashing (an all-zero
+//    page hashes like an absent one, so `nodes_` needs no entry for it) and is cloned on its
+//    first write like any shared page. Its `index` is meaningless: the page table's key is the
+//    index of a shared page;
 //  - `nodes_` holds a hash for every tree node at depth <= PageDepth whose subtree contains an
 //    allocated page and is up to date for all pages not in `dirty_pages_`; absent nodes hash to
 //    the zero hash of their height;
@@ -35,7 +40,7 @@ using MemProof = std::array<uint8_t, MemProofSize>;
 
 struct Page {
   alignas(64) uint8_t bytes[PageSize] = {};
-  Word index = 0;
+  Word index = 0;  // for a page held alone; the shared zero page holds none
   bool merkle_dirty = false;
   // Set by the JIT when the page holds translated code; a write then calls the code-write hook.
   bool has_code = false;
@@ -116,11 +121,19 @@ class Memory {
   std::vector<Word> sorted_page_indices() const;
   // Copies `size` bytes into memory starting at `addr` (allocating pages), for loaders.
   void write_bytes(Word addr, const uint8_t* data, size_t size);
-  // Like write_bytes with `size` zero bytes, without a buffer of them (every page is allocated).
+  // Like write_bytes with `size` zero bytes, without a buffer of them (every page is present
+  // afterwards; an absent one becomes the shared zero page).
   void fill_zero(Word addr, Word size);
-  // Allocates (zero-filled where absent) every page overlapping [addr, addr + size).
+  // Makes every page overlapping [addr, addr + size) present, leaving present pages as they are;
+  // an absent one becomes the shared zero page.
   void allocate_range(Word addr, Word size);
   uint8_t read_byte(Word addr) const;
+
+  // Whether the next merkle_root() rehashes this page: it is marked and listed as written since
+  // the last hashing. A present page that is not rehashed must still hold the bytes it was last
+  // hashed with, which lets a checker find a page changed without being marked dirty by comparing
+  // bytes instead of computing roots. Linear in the pages written since the last hashing.
+  bool rehash_pending(Word page_index) const;
 
   Hash32 merkle_root();
   // Before this memory is copied again for a checkpoint that follows `previous` (its last copy):
@@ -151,7 +164,9 @@ class Memory {
   }
   const Page* find_page_slow(Word page_index) const;
   Page& page_for_write_slow(Word page_index);
-  Page& clone_shared(std::shared_ptr<Page>& slot);
+  Page& clone_shared(Word page_index, std::shared_ptr<Page>& slot);
+  // Makes an absent page present as the shared all-zero page (no allocation, nothing to hash).
+  void insert_zero_page(Word page_index);
   // Hashes every dirty page, or those `select` picks (the others stay dirty and listed).
   void flush_dirty_pages(const std::function<bool(const Page&)>& select = nullptr);
   Hash32 node_hash(Word gindex, unsigned height) const;

@@ -21,6 +21,7 @@ class Differ {
   }
 
   void thread(const std::string& where, const Thread& a, const Thread& b) {
+    if (a == b) return;  // the field names are built only for threads that differ
     field(where + ".thread_id", a.thread_id, b.thread_id);
     field(where + ".exit_code", a.exit_code, b.exit_code);
     field(where + ".exited", a.exited, b.exited);

@@ -242,16 +242,29 @@ class ParallelGzipSource final : public ByteSource {
 
 // ---- the parser (spec §11.1), field by field ----
 
+// Reads the fields through a buffer: a field is a few bytes, and asking a gzip source for a few
+// bytes at a time runs zlib's slow byte-at-a-time path (its fast path needs 258 bytes of room).
+// The buffer is filled only as the fields are read, so nothing is inflated far ahead of them.
 class Parser {
  public:
   Parser(ByteSource& in, size_t start) : in_(in), pos_(start) {}
   void read(uint8_t* out, size_t size, const char* what) {
     size_t done = 0;
     while (done < size) {
-      const size_t n = in_.read_some(out + done, size - done);
-      if (n == 0)
-        throw StateFileError(std::string("truncated state: missing ") + what + " at byte " +
-                             std::to_string(pos_ + done));
+      if (next_ == end_) {
+        if (size - done >= Buffer) {  // large reads bypass the buffer
+          const size_t n = in_.read_some(out + done, size - done);
+          if (n == 0) truncated(what, done);
+          done += n;
+          continue;
+        }
+        next_ = 0;
+        end_ = in_.read_some(buffer_.get(), Buffer);
+        if (end_ == 0) truncated(what, done);
+      }
+      const size_t n = std::min(size - done, end_ - next_);
+      std::memcpy(out + done, buffer_.get() + next_, n);
+      next_ += n;
       done += n;
     }
     pos_ += size;
@@ -273,10 +286,10 @@ class Parser {
   }
   // Counts what is left (up to a bound); 0 means the data ended with the state.
   size_t trailing_bytes() {
-    uint8_t scratch[4096];
-    size_t total = 0;
+    size_t total = end_ - next_;
+    next_ = end_;
     while (total < (size_t{1} << 20)) {
-      const size_t n = in_.read_some(scratch, sizeof scratch);
+      const size_t n = in_.read_some(buffer_.get(), Buffer);
       if (n == 0) break;
       total += n;
     }
@@ -284,12 +297,16 @@ class Parser {
   }
 
  private:
+  static constexpr size_t Buffer = 16 << 10;
+  [[noreturn]] void truncated(const char* what, size_t done) const {
+    throw StateFileError(std::string("truncated state: missing ") + what + " at byte " + std::to_string(pos_ + done));
+  }
   ByteSource& in_;
   size_t pos_;
+  std::unique_ptr<uint8_t[]> buffer_ = std::make_unique_for_overwrite<uint8_t[]>(Buffer);
+  size_t next_ = 0, end_ = 0;
 };
 
-// `canonical` is cleared when a thread's bytes are ones the encoder never writes (an exited flag
-// other than 0 or 1, which decodes as true).
 void read_stack(Parser& in, std::vector<Thread>& stack, const char* name, bool& canonical) {
   const Word count = in.u64(name);
   stack.reserve(std::min<Word>(count, 1024));  // the count is not trusted; the data is
@@ -297,7 +314,9 @@ void read_stack(Parser& in, std::vector<Thread>& stack, const char* name, bool& 
   for (Word i = 0; i < count; ++i) {
     in.read(bytes, ThreadSize, "thread");
     stack.push_back(decode_thread(bytes));
-    if (std::memcmp(encode_thread(stack.back()).data(), bytes, ThreadSize) != 0) canonical = false;
+    // decode_thread keeps every byte but the exited flag's as is; only that flag has more than
+    // one encoding (any nonzero byte reads as exited, and 1 is written back).
+    if (bytes[9] > 1) canonical = false;
   }
 }
 
@@ -368,9 +387,9 @@ namespace {
 class SerializedView {
  public:
   explicit SerializedView(const State& state) {
-    const auto indices = state.memory.sorted_page_indices();
-    pages_.reserve(indices.size());
-    for (Word index : indices) pages_.push_back(state.memory.find_page(index));
+    indices_ = state.memory.sorted_page_indices();
+    pages_.reserve(indices_.size());
+    for (Word index : indices_) pages_.push_back(state.memory.find_page(index));
     head_[0] = StateVersion;
     store_be64(head_ + 1, pages_.size());
     auto put_u64 = [&](Word v) {
@@ -417,7 +436,7 @@ class SerializedView {
         const size_t within = (offset - HeadSize) % RecordSize;
         if (within < 8) {
           uint8_t index[8];
-          store_be64(index, pages_[record]->index);
+          store_be64(index, indices_[record]);
           n = std::min(size, 8 - within);
           std::memcpy(out, index + within, n);
         } else {
@@ -438,6 +457,7 @@ class SerializedView {
   static constexpr size_t HeadSize = 9;
   static constexpr size_t RecordSize = 8 + PageSize;
   uint8_t head_[HeadSize];
+  std::vector<Word> indices_;  // not Page::index: shared zero pages stand for many indices
   std::vector<const Page*> pages_;
   std::vector<uint8_t> tail_;
 };

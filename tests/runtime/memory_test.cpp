@@ -579,6 +579,63 @@ TEST(Memory, FillZeroClearsWrittenBytesInRangeAndAllocatesAbsentPages) {
   EXPECT_EQ(mem.merkle_root(), naive_root(model));
 }
 
+TEST(Memory, ZeroFilledPagesAreOneSharedPageUntilWritten) {
+  // A loader's bss: the pages are present (the page set is what state files record) but cost
+  // nothing until written, and a write reaches only the page written, in one memory.
+  Memory a, b;
+  const Word base = 0x100000;
+  a.fill_zero(base, 64 * PageSize);
+  b.fill_zero(base, 64 * PageSize);
+  b.allocate_range(base + 64 * PageSize, 2 * PageSize);
+  EXPECT_EQ(a.page_count(), 64u);
+  EXPECT_EQ(b.page_count(), 66u);
+  EXPECT_EQ(a.pages_shared_with(b), 64u);
+  const Hash32 empty = Memory().merkle_root();
+  EXPECT_EQ(a.merkle_root(), empty);
+
+  WordModel model;
+  for (Word page = 0; page < 64; page += 3) write_both(a, model, base + page * PageSize + 8 * page, page + 1);
+  EXPECT_EQ(a.pages_shared_with(b), 64u - 22u);
+  EXPECT_EQ(a.merkle_root(), naive_root(model));
+  EXPECT_EQ(b.merkle_root(), empty);
+  for (Word addr = base; addr < base + 66 * PageSize; addr += 8) {
+    ASSERT_EQ(b.read_word(addr), 0u) << std::hex << addr;
+    const auto it = model.find(addr);
+    ASSERT_EQ(a.read_word(addr), it == model.end() ? 0 : it->second) << std::hex << addr;
+  }
+  std::vector<Word> expected;
+  for (Word page = 0; page < 64; ++page) expected.push_back((base >> PageAddrBits) + page);
+  EXPECT_EQ(a.sorted_page_indices(), expected);
+  // A copy shares the zero pages too, and the original's writes stay its own.
+  Memory c = a;
+  write_both(a, model, base + 4 * PageSize, 99);
+  EXPECT_EQ(c.read_word(base + 4 * PageSize), 0u);
+  EXPECT_EQ(a.merkle_root(), naive_root(model));
+}
+
+TEST(Memory, RehashPendingNamesExactlyThePagesWrittenSinceTheLastRoot) {
+  Memory mem;
+  mem.write_word(0x1000, 1);
+  mem.fill_zero(0x2000, PageSize);  // present, but the shared zero page: nothing to rehash
+  EXPECT_TRUE(mem.rehash_pending(1));
+  EXPECT_FALSE(mem.rehash_pending(2));
+  EXPECT_FALSE(mem.rehash_pending(3));  // absent
+  mem.merkle_root();
+  EXPECT_FALSE(mem.rehash_pending(1));
+  mem.write_word(0x2008, 7);  // the zero page is cloned and the clone is written
+  EXPECT_TRUE(mem.rehash_pending(2));
+  EXPECT_FALSE(mem.rehash_pending(1));
+  // A page changed through a raw pointer without mark_dirty is not pending: a checker comparing
+  // its bytes with those last hashed finds the change (the root would be stale).
+  Page* page = mem.find_page_mut(1);
+  page->bytes[0] = 9;
+  EXPECT_FALSE(mem.rehash_pending(1));
+  // A copy lists its unhashed pages as its own.
+  Memory copy = mem;
+  EXPECT_TRUE(copy.rehash_pending(2));
+  EXPECT_FALSE(copy.rehash_pending(1));
+}
+
 TEST(Memory, SortedPageIndicesAreAscending) {
   std::mt19937_64 rng(18);
   Memory mem;

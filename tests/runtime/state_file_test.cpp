@@ -157,6 +157,20 @@ TEST(StateFile, SerializeRoundTripsRandomStates) {
   }
 }
 
+TEST(StateFile, ZeroFilledPagesSerializeUnderTheirOwnIndices) {
+  // fill_zero makes absent pages one shared zero page; each record still carries its own index.
+  State state = small_state();
+  state.memory.fill_zero(0x40000, 3 * PageSize);
+  state.memory.write_word(0x41008, 5);
+  const auto bytes = serialize_state(state);
+  State back = deserialize_state(bytes);
+  EXPECT_TRUE(back == state);
+  for (Word index : {0x40, 0x41, 0x42}) EXPECT_NE(back.memory.find_page(index), nullptr) << index;
+  EXPECT_EQ(back.memory.read_word(0x41008), 5u);
+  EXPECT_EQ(back.memory.page_count(), state.memory.page_count());
+  EXPECT_EQ(serialize_state(back), bytes);
+}
+
 TEST(StateFile, LayoutMatchesSpecFieldOrder) {
   State state = small_state();
   state.next_thread_id = 0x0A0B'0C0D'0E0F'1011;
