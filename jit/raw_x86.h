@@ -159,14 +159,19 @@ inline uint8_t* jmp_rip_indirect(uint8_t* p) {
 //   mov rax, [rbx + base_disp] ; add rax, offset (if offset != 0) ; mov rcx, rax ; shr rcx, 12
 //   mov edx, ecx ; and edx, tlb_mask ; shl edx, entry_shift ; cmp rcx, [r12 + rdx + tag]
 //   jne <rel32, field returned in *miss_field> ; mov rdx, [r12 + rdx + page]
-// `base_reg` >= 0: the base register's value is already in that host register (no load).
+// `base_reg` >= 0: the base register's value is already in that host register (no load); with an
+// offset and a base other than rax (and rsp/r12, which would need a SIB byte), the first two
+// become `lea rax, [base + offset]`.
 inline uint8_t* tlb_probe(uint8_t* p, int32_t base_disp, int32_t offset, uint32_t tlb_mask, uint8_t entry_shift,
                           uint8_t tag, uint8_t page, uint8_t** miss_field, int base_reg = -1) {
-  if (base_reg < 0)
+  const bool lea = base_reg >= 0 && base_reg != RAX && (base_reg & 7) != RSP && offset != 0;
+  if (lea)
+    p = rm_base(p, true, 0x8D, RAX, static_cast<unsigned>(base_reg), offset);
+  else if (base_reg < 0)
     p = rm_rbx(p, true, 0x8B, RAX, base_disp);
   else if (base_reg != RAX)
     p = mov_rr(p, RAX, static_cast<unsigned>(base_reg));
-  if (offset != 0) {
+  if (offset != 0 && !lea) {
     *p++ = 0x48;
     if (fits_int8(offset)) {
       *p++ = 0x83;

@@ -180,6 +180,37 @@ TEST(RawX86, TlbProbeMatchesXbyak) {
       }
 }
 
+// A base already in a host register (a cached or forwarded guest register): mov or lea.
+TEST(RawX86, TlbProbeFromAHostRegisterMatchesXbyak) {
+  for (int base_reg : {0, 1, 2, 5, 6, 7, 8, 9, 10, 11})
+    for (int32_t offset : {0, 1, -1, 8, 127, -128, 128, -129, 32767, -32768}) {
+      Assembler expected;
+      Label miss;
+      const Reg64 base(base_reg);
+      if (offset == 0) {
+        if (base_reg != 0) expected.mov(rax, base);
+      } else if (base_reg == 0) {
+        expected.add(rax, offset);
+      } else {
+        expected.lea(rax, ptr[base + offset]);
+      }
+      expected.mov(rcx, rax);
+      expected.shr(rcx, 12);
+      expected.mov(edx, ecx);
+      expected.and_(edx, 1023u);
+      expected.shl(edx, 5);
+      expected.cmp(rcx, qword[r12 + rdx + 16]);
+      expected.jne(miss, CodeGenerator::T_NEAR);
+      expected.mov(rdx, qword[r12 + rdx + 8]);
+      expected.L(miss);
+      uint8_t buf[64];
+      uint8_t* miss_field = nullptr;
+      uint8_t* end = x86::tlb_probe(buf, 48, offset, 1023, 5, 16, 8, &miss_field, base_reg);
+      x86::put32(miss_field, static_cast<uint32_t>(end - (miss_field + 4)));
+      ASSERT_EQ(raw(buf, end), expected.bytes()) << base_reg << " " << offset;
+    }
+}
+
 TEST(RawX86, JumpsMatchXbyak) {
   for (x86::Cond cond : {x86::CondB, x86::CondE, x86::CondNE, x86::CondL, x86::CondGE, x86::CondLE, x86::CondG}) {
     Assembler expected;
