@@ -35,6 +35,10 @@ const std::string& scratch_path() {
     const char* dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     return std::string(dir) + "/cannonball-fuzz-state-" + std::to_string(getpid()) + ".bin.gz";
   }();
+  // Removed when the fuzzer ends normally (-runs, -max_total_time), so runs leave no file
+  // behind; an interrupted or crashing run leaves its one file. Registered after `path` is
+  // built, so it runs before `path` is destroyed.
+  [[maybe_unused]] static const int cleanup = std::atexit([] { unlink(path.c_str()); });
   return path;
 }
 
