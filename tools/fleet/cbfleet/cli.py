@@ -130,8 +130,10 @@ def cmd_verify(args, workdir: str) -> tuple[int, dict, str]:
     binary = binary_blob(args)
     t1 = time.monotonic()
     blobs = [tasks.blob_from_file(s["path"], args.data) for s in segs]
-    refs = [tasks.segment_task.remote(binary, blobs[i], s["start"], s["end"], s["start_hash"], s["claimed_end"],
-                                      args.engine, env) for i, s in enumerate(segs)]
+    placement = tasks.round_robin(len(segs))
+    refs = [tasks.segment_task.options(**placement[i]).remote(binary, blobs[i], s["start"], s["end"], s["start_hash"],
+                                                             s["claimed_end"], args.engine, env)
+            for i, s in enumerate(segs)]
     results = ray.get(refs)
     t_verify = time.monotonic() - t1
     rows, bad, errors = [], [], []

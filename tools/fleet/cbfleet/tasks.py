@@ -78,6 +78,21 @@ def _where() -> dict:
     return {"node": ray.get_runtime_context().get_node_id()[:8], "pid": os.getpid()}
 
 
+def round_robin(count: int) -> list[dict]:
+    """Task options placing `count` equal-sized tasks on the alive nodes with CPUs in turn.
+
+    SPREAD follows the scheduler's view of which nodes are free, which lags under load, so a
+    batch submitted at once could still land on one node. Soft affinity names the node outright
+    and falls back to any other only if that node dies or cannot run the task."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    nodes = sorted(n["NodeID"] for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) >= 1)
+    if not nodes:
+        return [{} for _ in range(count)]
+    return [{"scheduling_strategy": NodeAffinitySchedulingStrategy(nodes[i % len(nodes)], soft=True)}
+            for i in range(count)]
+
+
 # Every task is spread over the nodes: left to Ray, locality-aware scheduling puts tasks beside
 # their start state, which the driver put in its own node's object store, and one node does all.
 @ray.remote(num_cpus=1, max_retries=RETRIES, retry_exceptions=False, scheduling_strategy="SPREAD")
