@@ -46,6 +46,9 @@ struct Page {
   bool has_code = false;
 };
 
+// A new all-zero page (from the page pool in optimised builds; see memory.cpp).
+std::shared_ptr<Page> make_page();
+
 // The hash of an empty subtree of the given height (0 = a 32-byte zero leaf, 59 = empty memory).
 const Hash32& zero_hash(unsigned height);
 

@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -424,6 +426,23 @@ class SerializedView {
 
   size_t size() const { return HeadSize + pages_.size() * RecordSize + tail_.size(); }
 
+  // The whole sequence as pieces of memory in order (head, then each page's index and bytes, then
+  // the tail), for a gathering write: the pages go to the file without a copy in user space.
+  // The big-endian indices live in `index_bytes`, which must outlive the pieces.
+  std::vector<iovec> pieces(std::vector<uint8_t>& index_bytes) const {
+    index_bytes.resize(indices_.size() * 8);
+    std::vector<iovec> out;
+    out.reserve(2 + 2 * pages_.size());
+    out.push_back({const_cast<uint8_t*>(head_), HeadSize});
+    for (size_t i = 0; i < pages_.size(); ++i) {
+      store_be64(index_bytes.data() + 8 * i, indices_[i]);
+      out.push_back({index_bytes.data() + 8 * i, 8});
+      out.push_back({const_cast<uint8_t*>(pages_[i]->bytes), PageSize});
+    }
+    if (!tail_.empty()) out.push_back({const_cast<uint8_t*>(tail_.data()), tail_.size()});
+    return out;
+  }
+
   void copy(size_t offset, size_t size, uint8_t* out) const {
     const size_t pages_end = HeadSize + pages_.size() * RecordSize;
     while (size > 0) {
@@ -490,6 +509,25 @@ class AtomicFile {
   }
 
   int fd() const { return fd_; }
+  // Writes the pieces in order (they may be changed: a partial write advances them).
+  void write_pieces(std::vector<iovec>& pieces) {
+    size_t next = 0;
+    while (next < pieces.size()) {
+      const int count = static_cast<int>(std::min<size_t>(pieces.size() - next, IOV_MAX));
+      const ssize_t n = ::writev(fd_, pieces.data() + next, count);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw StateFileError("cannot write " + path_ + ": " + errno_text());
+      }
+      auto left = static_cast<size_t>(n);
+      while (next < pieces.size() && left >= pieces[next].iov_len) left -= pieces[next++].iov_len;
+      if (left > 0) {
+        pieces[next].iov_base = static_cast<uint8_t*>(pieces[next].iov_base) + left;
+        pieces[next].iov_len -= left;
+      }
+      while (next < pieces.size() && pieces[next].iov_len == 0) ++next;
+    }
+  }
   void write(const uint8_t* data, size_t size) {
     while (size > 0) {
       const ssize_t n = ::write(fd_, data, size);
@@ -545,14 +583,12 @@ class Fd {
 
 constexpr size_t MemberInput = size_t{1} << 20;  // uncompressed bytes per gzip member
 
+// One gathering write from the pages themselves: copying 80 MiB of pages through a buffer first
+// cost a pass over all of them and first-touch faults on the buffer.
 void write_view_raw(const SerializedView& view, AtomicFile& file) {
-  constexpr size_t Chunk = size_t{8} << 20;
-  std::vector<uint8_t> buffer(std::min(Chunk, view.size()));
-  for (size_t offset = 0; offset < view.size(); offset += Chunk) {
-    const size_t n = std::min(Chunk, view.size() - offset);
-    view.copy(offset, n, buffer.data());
-    file.write(buffer.data(), n);
-  }
+  std::vector<uint8_t> index_bytes;
+  std::vector<iovec> pieces = view.pieces(index_bytes);
+  file.write_pieces(pieces);
 }
 
 // Members of MemberInput bytes, compressed a batch at a time on every core, written in order.

@@ -2,6 +2,7 @@
 #include <cryptopp/keccak.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <map>
 #include <memory>
 #include <random>
@@ -634,6 +635,56 @@ TEST(Memory, RehashPendingNamesExactlyThePagesWrittenSinceTheLastRoot) {
   Memory copy = mem;
   EXPECT_TRUE(copy.rehash_pending(2));
   EXPECT_FALSE(copy.rehash_pending(1));
+}
+
+// make_page's storage (a slot pool in optimised builds): every page is zero when handed out, even
+// in a slot a released page filled, pages never overlap across the pool's chunks, and pages
+// released on other threads while this one allocates come back whole.
+TEST(Memory, NewPagesAreZeroDistinctAndSurviveReleaseOnOtherThreads) {
+  constexpr size_t Count = 3000;  // several 2 MiB chunks of pool slots
+  std::vector<std::shared_ptr<Page>> pages;
+  for (size_t i = 0; i < Count; ++i) {
+    pages.push_back(make_page());
+    Page& page = *pages.back();
+    ASSERT_EQ(reinterpret_cast<uintptr_t>(page.bytes) % alignof(Page), 0u);
+    for (uint8_t byte : page.bytes) ASSERT_EQ(byte, 0);
+    EXPECT_EQ(page.index, 0u);
+    EXPECT_FALSE(page.merkle_dirty);
+    EXPECT_FALSE(page.has_code);
+    std::memset(page.bytes, static_cast<int>(i % 251) + 1, PageSize);
+    page.index = i;
+    page.merkle_dirty = page.has_code = true;
+  }
+  std::set<const Page*> distinct;
+  for (const auto& page : pages) distinct.insert(page.get());
+  EXPECT_EQ(distinct.size(), Count);
+  // Half of them released on two other threads while this one takes new pages.
+  std::vector<std::shared_ptr<Page>> first(pages.begin(), pages.begin() + Count / 4);
+  std::vector<std::shared_ptr<Page>> second(pages.begin() + Count / 4, pages.begin() + Count / 2);
+  pages.erase(pages.begin(), pages.begin() + Count / 2);
+  std::thread a([list = std::move(first)]() mutable { list.clear(); });
+  std::thread b([list = std::move(second)]() mutable { list.clear(); });
+  std::vector<std::shared_ptr<Page>> fresh;
+  for (size_t i = 0; i < Count; ++i) fresh.push_back(make_page());
+  a.join();
+  b.join();
+  for (size_t i = 0; i < Count; ++i) fresh.push_back(make_page());  // now mostly released slots
+  for (const auto& page : fresh) {
+    ASSERT_EQ(page->index, 0u);
+    ASSERT_FALSE(page->merkle_dirty || page->has_code);
+    for (uint8_t byte : page->bytes) ASSERT_EQ(byte, 0);
+  }
+  for (const auto& page : pages) {  // the kept pages were not handed out again or overwritten
+    const auto fill = static_cast<uint8_t>(page->index % 251 + 1);
+    for (uint8_t byte : page->bytes) ASSERT_EQ(byte, fill);
+    ASSERT_TRUE(distinct.count(page.get()));
+  }
+  std::set<const Page*> all(distinct.begin(), distinct.end());
+  size_t reused = 0;
+  for (const auto& page : fresh) reused += all.count(page.get());
+  EXPECT_LE(reused, Count / 2);  // only the released ones can come back
+  for (const auto& page : fresh) all.insert(page.get());
+  EXPECT_EQ(all.size(), distinct.size() + fresh.size() - reused);
 }
 
 TEST(Memory, SortedPageIndicesAreAscending) {

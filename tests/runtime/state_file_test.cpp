@@ -479,6 +479,16 @@ TEST(StateFile, LargeStateRoundTripsThroughParallelMembers) {
   EXPECT_GT(file.size(), expected.size() / 3);  // the random half did not
 }
 
+// A raw file is written from the pages by gathering writes of at most IOV_MAX pieces each: 1024
+// pages are 2049 pieces and more, so several writes, whose seams must not lose or repeat a byte.
+TEST(StateFile, LargeRawStateIsWrittenFromThePagesByteForByte) {
+  TempDir dir;
+  const State state = large_state(1024);
+  write_state_file(state, dir.file("big.bin"));
+  EXPECT_EQ(read_raw(dir.file("big.bin")), serialize_state(state));
+  EXPECT_TRUE(read_state_file(dir.file("big.bin")) == state);
+}
+
 TEST(StateFile, CorruptMemberInParallelFileIsRejected) {
   TempDir dir;
   write_state_file(large_state(512), dir.file("big.bin.gz"));
