@@ -3,7 +3,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -47,23 +46,6 @@ CodeMemory::CodeMemory(size_t capacity) : size_(capacity) {
   }
   write_ = static_cast<uint8_t*>(write);
   exec_ = static_cast<uint8_t*>(exec);
-}
-
-void CodeMemory::populate_slow(size_t bytes) {
-#if defined(MADV_POPULATE_WRITE) && defined(MADV_POPULATE_READ)
-  constexpr size_t Chunk = size_t{1} << 20;
-  const size_t end = std::min(size_, (bytes + Chunk - 1) / Chunk * Chunk);
-  const size_t length = end - populated_;
-  if (madvise(write_ + populated_, length, MADV_POPULATE_WRITE) != 0 ||
-      madvise(exec_ + populated_, length, MADV_POPULATE_READ) != 0) {
-    populate_works_ = false;  // e.g. a kernel before 5.14: pages fault in on first touch
-    return;
-  }
-  populated_ = end;
-#else
-  (void)bytes;
-  populate_works_ = false;
-#endif
 }
 
 CodeMemory::~CodeMemory() {

@@ -28,13 +28,6 @@ class CodeMemory {
   uint8_t* write_view() const { return write_; }
   const uint8_t* exec_view() const { return exec_; }
   std::ptrdiff_t exec_delta() const { return exec_ - write_; }
-  // Maps the pages of the first `bytes` bytes in both views ahead of use, a chunk at a time
-  // (MADV_POPULATE_WRITE / _READ), so that writing and then running a block's code does not take
-  // one page fault per 4 KiB page in each view. Only a speed-up: where the kernel lacks these
-  // advice values it does nothing and the pages fault in on first touch as before.
-  void populate(size_t bytes) {
-    if (bytes > populated_ && populate_works_) populate_slow(bytes);
-  }
   template <class T>
   T* to_exec(T* write_address) const {
     return reinterpret_cast<T*>(reinterpret_cast<uintptr_t>(write_address) + static_cast<uintptr_t>(exec_delta()));
@@ -45,10 +38,7 @@ class CodeMemory {
   }
 
  private:
-  void populate_slow(size_t bytes);
   size_t size_;
-  size_t populated_ = 0;
-  bool populate_works_ = true;
   uint8_t* write_ = nullptr;
   uint8_t* exec_ = nullptr;
 };

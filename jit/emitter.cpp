@@ -230,7 +230,6 @@ void Emitter::emit_cold_stub(const ColdStub& stub) {
 const void* Emitter::emit_block(const BlockPlan& plan) {
   // Raw emission does not check the buffer end: make sure the largest block fits.
   if (remaining() < MaxBlockBytes) throw Xbyak::Error(Xbyak::ERR_CODE_IS_TOO_BIG);
-  populate(getSize() + MaxBlockBytes);
   plan_ = &plan;
   cold_stubs_.clear();
   cold_exits_.clear();

@@ -20,14 +20,15 @@ struct ZeroHashes {
   }
 };
 
-// Page storage. A state of tens of MiB is tens of thousands of pages; taken one by one from
-// malloc, each first touch of its memory is a 4 KiB page fault and the kernel's fault path costs
-// far more than the page's own bytes (on the op-program, faults under page allocation were a
-// tenth of a whole JIT run). Slots are carved from 2 MiB-aligned anonymous mappings advised for
-// transparent huge pages, so a fault maps 2 MiB at once where the kernel allows it (where it
-// does not, the mapping behaves like malloc's). Freed slots go to a free list for the next page;
-// the memory stays with the process, as malloc's mostly does. Sanitizer builds keep malloc, so
-// they still catch a use of a freed page.
+// Page storage. A state of tens of MiB is tens of thousands of pages. Taken one by one from
+// malloc (an aligned allocation each), they cost malloc's bookkeeping on every allocation and
+// free (splitting and trimming its heap; freeing them all at exit showed up in profiles of the
+// op-program). Slots are carved in order from 2 MiB anonymous mappings instead, and freed slots
+// go to a free list for the next page; the memory stays with the process, as malloc's mostly
+// does. The chunks are not advised for transparent huge pages: on the shared 2-core VM that made
+// loading and writing back the op-program prestate bimodal (0.11 s or 0.30 s of CPU, the slow
+// runs in the kernel zeroing and compacting huge pages). Sanitizer builds keep malloc, so they
+// still catch a use of a freed page.
 #if defined(__SANITIZE_ADDRESS__)
 #define CANNONBALL_PAGE_POOL 0
 #elif defined(__has_feature)
@@ -70,16 +71,9 @@ class PagePool {
     FreeSlot* next;
   };
   void new_chunk() {
-    // Twice the size, trimmed to a ChunkSize-aligned ChunkSize, so the chunk can be one huge page.
-    void* raw = ::mmap(nullptr, 2 * ChunkSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED) throw std::bad_alloc();
-    const auto start = reinterpret_cast<uintptr_t>(raw);
-    const uintptr_t aligned = (start + ChunkSize - 1) & ~(uintptr_t{ChunkSize} - 1);
-    if (aligned != start) ::munmap(raw, aligned - start);
-    const uintptr_t tail = aligned + ChunkSize;
-    if (tail != start + 2 * ChunkSize) ::munmap(reinterpret_cast<void*>(tail), start + 2 * ChunkSize - tail);
-    ::madvise(reinterpret_cast<void*>(aligned), ChunkSize, MADV_HUGEPAGE);  // a hint; failure is harmless
-    next_ = reinterpret_cast<uint8_t*>(aligned);
+    void* chunk = ::mmap(nullptr, ChunkSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (chunk == MAP_FAILED) throw std::bad_alloc();
+    next_ = static_cast<uint8_t*>(chunk);  // page-aligned, so every slot is SlotAlign-aligned
     end_ = next_ + ChunkSize / SlotSize * SlotSize;
   }
 
