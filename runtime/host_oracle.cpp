@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,28 +48,23 @@ HostOracle::HostOracle(const std::vector<std::string>& argv, std::chrono::millis
   for (auto& s : argv_copy) args.push_back(s.data());
   args.push_back(nullptr);
 
-  // Report exec failure through a close-on-exec pipe.
-  int exec_status[2];
-  if (::pipe2(exec_status, O_CLOEXEC)) throw OracleError("cannot create a pipe for the pre-image host");
-  pid_ = ::fork();
-  if (pid_ < 0) throw OracleError(std::string("cannot start the pre-image host: ") + std::strerror(errno));
-  if (pid_ == 0) {
-    // Child: move the four pipe ends to fds 3..6 (via high temporaries, so none is clobbered).
-    int ends[4] = {::fcntl(hint_req[0], F_DUPFD_CLOEXEC, 10), ::fcntl(hint_ack[1], F_DUPFD_CLOEXEC, 10),
-                   ::fcntl(key_req[0], F_DUPFD_CLOEXEC, 10), ::fcntl(preimage_resp[1], F_DUPFD_CLOEXEC, 10)};
-    for (int i = 0; i < 4; ++i) ::dup2(ends[i], 3 + i);  // dup2 clears close-on-exec
-    const int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, 0);
-    if (host_stdout == Stdout::ToStderr) ::dup2(2, 1);
-    ::execvpe(args[0], args.data(), envp.data());
-    const int err = errno;
-    [[maybe_unused]] ssize_t n = ::write(exec_status[1], &err, sizeof err);
-    ::_exit(127);
-  }
-  ::close(exec_status[1]);
-  int child_errno = 0;
-  const ssize_t n = ::read(exec_status[0], &child_errno, sizeof child_errno);
-  ::close(exec_status[0]);
+  // posix_spawn (a vfork-style clone, no copy of this process's page tables): fork would copy
+  // the tables of the loaded state (tens of MiB) and make every one of its pages copy-on-write,
+  // so the VM's next write to each page took a fault. The four pipe ends go to fds 3..6 through
+  // high close-on-exec copies, so moving one never clobbers another.
+  int ends[4] = {::fcntl(hint_req[0], F_DUPFD_CLOEXEC, 10), ::fcntl(hint_ack[1], F_DUPFD_CLOEXEC, 10),
+                 ::fcntl(key_req[0], F_DUPFD_CLOEXEC, 10), ::fcntl(preimage_resp[1], F_DUPFD_CLOEXEC, 10)};
+  posix_spawn_file_actions_t actions;
+  int rc = ::posix_spawn_file_actions_init(&actions);
+  for (int i = 0; i < 4 && rc == 0; ++i)
+    rc = ends[i] < 0 ? errno : ::posix_spawn_file_actions_adddup2(&actions, ends[i], 3 + i);  // clears close-on-exec
+  if (rc == 0) rc = ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (rc == 0 && host_stdout == Stdout::ToStderr) rc = ::posix_spawn_file_actions_adddup2(&actions, 2, 1);
+  pid_t child = -1;
+  if (rc == 0) rc = ::posix_spawnp(&child, args[0], &actions, nullptr, args.data(), envp.data());
+  ::posix_spawn_file_actions_destroy(&actions);
+  for (int fd : ends)
+    if (fd >= 0) ::close(fd);
   ::close(hint_req[0]);
   ::close(hint_ack[1]);
   ::close(key_req[0]);
@@ -77,12 +73,11 @@ HostOracle::HostOracle(const std::vector<std::string>& argv, std::chrono::millis
   hint_ack_in_ = hint_ack[0];
   key_out_ = key_req[1];
   preimage_in_ = preimage_resp[0];
-  if (n == sizeof child_errno) {
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
+  if (rc != 0) {  // posix_spawnp reports a failed exec here (the child never ran the host)
     close();
-    throw OracleError("cannot start the pre-image host " + name_ + ": " + std::strerror(child_errno));
+    throw OracleError("cannot start the pre-image host " + name_ + ": " + std::strerror(rc));
   }
+  pid_ = child;
 }
 
 HostOracle::~HostOracle() { close(); }
