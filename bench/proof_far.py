@@ -37,13 +37,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "cli"))
 import challenger  # noqa: E402
+from timing import timed  # noqa: E402
 from test_cli import build_elf  # noqa: E402
 from test_slot2_replay import clock_once_program  # noqa: E402
 
@@ -56,35 +56,18 @@ def run(binary, state, proof_step, out, prove):
             "--stop-at", f"={proof_step + 1}", "--guest-stdout", os.devnull, "--guest-stderr", os.devnull]
     if prove:
         args += ["--proof-at", f"={proof_step}", "--proof-fmt", os.path.join(out, "proof-%d.json")]
-    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    start = time.perf_counter()
-    err = p.stderr.read()
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(args)} failed: {err[-2000:]}")
+    row, err = timed(args)
     m = REPLAY.search(err)
     replay = {"from": int(m.group(1)), "steps": int(m.group(2)), "seconds": float(m.group(3))} if m else None
     proof = None
     if prove:
         with open(os.path.join(out, f"proof-{proof_step}.json"), "rb") as f:
             proof = f.read()
-    return {"wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime, "rss_kib": ru.ru_maxrss, "replay": replay}, proof
+    return {**row, "replay": replay}, proof
 
 
 SNAPSHOT_EVERY = 1_000_000_000  # op-challenger's default --snapshot-at (DefaultCannonSnapshotFreq)
 INFO_EVERY = 10_000_000  # its default --info-at (DefaultCannonInfoFreq)
-
-
-def timed(args):
-    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    start = time.perf_counter()
-    err = p.stderr.read()
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(args)} failed: {err[-2000:]}")
-    return {"wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime, "rss_kib": ru.ru_maxrss}
 
 
 def make_snapshots(binary, state, proof_step, snaps):
@@ -114,7 +97,7 @@ def run_from_snapshot(binary, snapshot, proof_step, out, challenger_flags):
     else:
         args += ["--output", "", "--meta", "", "--info-at", "never", "--stop-at", f"={proof_step + 1}"]
     args += ["--guest-stdout", os.devnull, "--guest-stderr", os.devnull]
-    row = timed(args)
+    row, _ = timed(args)
     proof = None
     if challenger_flags:
         with gzip.open(os.path.join(out, "proofs", f"{proof_step}.json.gz"), "rb") as f:

@@ -19,11 +19,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 B = os.path.join(ROOT, "build")
 CANNONBALL = os.path.join(B, "tools", "cannonball")
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from timing import timed  # noqa: E402
 GUESTS = {
     "hello": "guests/hello.elf",
     "atomics": "guests/atomics.elf",
@@ -39,14 +40,8 @@ GUESTS = {
 def run(engine, state, final):
     args = [CANNONBALL, "run", "--engine", engine, "--input", state, "--output", final, "--meta", "",
             "--info-at", "never", "--guest-stdout", os.devnull, "--guest-stderr", os.devnull]
-    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    start = time.perf_counter()
-    err = p.stderr.read()
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(args)} failed: {err[-2000:]}")
-    return {"cpu_s": ru.ru_utime + ru.ru_stime, "wall_s": wall}
+    row, _ = timed(args)
+    return row
 
 
 def digest(path):
