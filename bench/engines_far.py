@@ -133,6 +133,8 @@ def main():
     for k in ("steps", "exited", "exit_code", "state_hash"):
         if report["engines"]["interp"][k] != report["engines"]["jit"][k]:
             diverged.append(f"final {k}")
+    if "cross_check" in report and not report["cross_check"]["passed"]:
+        diverged.append("cross-check (no passing summary line)")
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "engines_far.json.tmp"), "w") as f:
         json.dump(report, f, indent=2)

@@ -44,11 +44,14 @@ struct MemorySnippets {
 unsigned size_slot(unsigned size) { return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3; }
 uint32_t offset_mask(unsigned size) { return static_cast<uint32_t>(PageSize - 1) & ~(size - 1); }
 
+// Each snippet is assembled into a plain buffer that is only ever copied from: xbyak's own
+// buffer would be a fresh mapping made writable and executable for the assembler's lifetime.
 template <typename Body>
 Snippet assemble(Body&& body) {
+  alignas(16) uint8_t buffer[256];
   struct Assembler : CodeGenerator {
-    Assembler() : CodeGenerator(256) {}
-  } a;
+    explicit Assembler(uint8_t* buffer) : CodeGenerator(256, buffer) {}
+  } a(buffer);
   body(a);
   Snippet snippet;
   snippet.size = static_cast<uint8_t>(a.getSize());
