@@ -217,6 +217,47 @@ std::string expect_throw(Body body) {
   return "";
 }
 
+// The host process as HostOracle starts it (posix_spawn): its stdin is /dev/null, its stdout is
+// its stderr when asked, and fds 3..6 are the four pipes in their directions (hints in, hint acks
+// out, keys in, pre-images out), wherever the pipe ends were in this process.
+TEST(HostOracle, StartsTheHostWithItsPipesOnFdsThreeToSix) {
+  const auto dir = std::filesystem::temp_directory_path() / ("cannonball-spawn-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string out = (dir / "fds.txt").string();
+  const char* script =
+      "import fcntl, os, stat, sys\n"
+      "def kind(fd):\n"
+      "    st = os.fstat(fd)\n"
+      "    acc = {os.O_RDONLY: 'r', os.O_WRONLY: 'w'}.get(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE, '?')\n"
+      "    return ('fifo' if stat.S_ISFIFO(st.st_mode) else 'other') + ',' + acc\n"
+      "lines = []\n"
+      "st0, null = os.fstat(0), os.stat('/dev/null')\n"
+      "lines.append('stdin=' + ('null' if stat.S_ISCHR(st0.st_mode) and st0.st_rdev == null.st_rdev else 'other'))\n"
+      "s1, s2 = os.fstat(1), os.fstat(2)\n"
+      "lines.append('stdout=' + ('stderr' if (s1.st_dev, s1.st_ino) == (s2.st_dev, s2.st_ino) else 'other'))\n"
+      "lines += ['%d=%s' % (fd, kind(fd)) for fd in (3, 4, 5, 6)]\n"
+      "open(sys.argv[1] + '.tmp', 'w').write('\\n'.join(lines) + '\\n')\n"
+      "os.rename(sys.argv[1] + '.tmp', sys.argv[1])\n";
+  // In one run the pipes take the lowest free fds (3..6 among them when free); in the other,
+  // eight fds are held first, so the pipes land above them.
+  for (bool low_fds_taken : {false, true}) {
+    std::vector<int> taken;
+    if (low_fds_taken)
+      for (int i = 0; i < 8; ++i) taken.push_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    std::filesystem::remove(out);
+    {
+      HostOracle oracle({"python3", "-c", script, out}, std::chrono::milliseconds(1000), HostOracle::Stdout::ToStderr);
+      for (int i = 0; i < 500 && !std::filesystem::exists(out); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    for (int fd : taken) ::close(fd);
+    std::ifstream in(out);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(text, "stdin=null\nstdout=stderr\n3=fifo,r\n4=fifo,w\n5=fifo,r\n6=fifo,w\n") << low_fds_taken;
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(HostOracle, ServesAPreimageInChunks) {
   PipeHost host(std::chrono::milliseconds(5000));
   std::vector<uint8_t> payload(3 << 20);
