@@ -27,7 +27,7 @@ struct ZeroHashes {
 // go to a free list for the next page; the memory stays with the process, as malloc's mostly
 // does. The chunks are not advised for transparent huge pages: on the shared 2-core VM that made
 // loading and writing back the op-program prestate bimodal (0.11 s or 0.30 s of CPU, the slow
-// runs in the kernel zeroing and compacting huge pages). Sanitizer builds keep malloc, so they
+// runs' time in the kernel zeroing huge pages). Sanitizer builds keep malloc, so they
 // still catch a use of a freed page.
 #if defined(__SANITIZE_ADDRESS__)
 #define CANNONBALL_PAGE_POOL 0
