@@ -40,6 +40,7 @@ struct ZeroHashes {
 #define CANNONBALL_PAGE_POOL 1
 #endif
 
+#if CANNONBALL_PAGE_POOL
 class PagePool {
  public:
   // One page with its shared_ptr control block in front (allocate_shared's single allocation).
@@ -107,6 +108,7 @@ struct PagePoolAllocator {
     return true;
   }
 };
+#endif  // CANNONBALL_PAGE_POOL
 
 }  // namespace
 
