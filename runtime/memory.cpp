@@ -186,14 +186,49 @@ const std::shared_ptr<Page>& shared_zero_page() {
   return *page;
 }
 
+// One hand-off to the background hasher: the pages (sorted by index, marked clean at the
+// hand-off) and their roots, written by the helper thread until `done`.
+struct Memory::BackgroundHash {
+  std::vector<Page*> pages;
+  std::vector<Hash32> roots;
+  std::atomic<bool> done{false};
+  std::thread worker;
+  ~BackgroundHash() {
+    if (worker.joinable()) worker.join();
+  }
+};
+
 Memory::Memory() = default;
 
 Memory::Memory(const Memory& other) { *this = other; }
 
+Memory::Memory(Memory&& other) noexcept = default;
+
+// The helper must be done with this memory's pages before they are freed.
+Memory::~Memory() { background_.reset(); }
+
+Memory& Memory::operator=(Memory&& other) noexcept {
+  if (this == &other) return *this;
+  background_.reset();  // waits: the pages it reads are about to be dropped
+  pages_ = std::move(other.pages_);
+  cache_ = other.cache_;
+  dirty_pages_ = std::move(other.dirty_pages_);
+  clean_epoch_ = other.clean_epoch_;
+  nodes_ = std::move(other.nodes_);
+  code_write_hook_ = other.code_write_hook_;
+  code_write_ctx_ = other.code_write_ctx_;
+  layout_version_ = other.layout_version_;
+  background_ = std::move(other.background_);
+  return *this;
+}
+
 // Clean pages are shared; a page with unflushed writes is copied, since a shared page must be
-// merkle-clean (its `nodes_` entry is then current in both memories).
+// merkle-clean (its `nodes_` entry is then current in both memories). A page `other` handed to
+// its background hasher is clean without its node yet: `other` installs its roots first.
 Memory& Memory::operator=(const Memory& other) {
   if (this == &other) return *this;
+  const_cast<Memory&>(other).finish_background_hash();
+  background_.reset();
   pages_.clear();
   cache_ = {};
   dirty_pages_.clear();
@@ -344,7 +379,25 @@ const Hash32& Memory::node_ref(Word gindex, unsigned height) const {
   return it == nodes_.end() ? zero_hash(height) : it->second;
 }
 
+namespace {
+
+// The page roots of `pages` into `roots`, groups of PageGroup pages at a time.
+void hash_page_group_range(const std::vector<Page*>& pages, std::vector<Hash32>& roots, size_t begin, size_t end) {
+  PageTree trees[PageGroup];
+  for (size_t group = begin; group < end; ++group) {
+    const size_t first = group * PageGroup;
+    const size_t count = std::min(PageGroup, pages.size() - first);
+    build_page_trees(pages.data() + first, trees, count);
+    for (size_t i = 0; i < count; ++i) roots[first + i] = trees[i].nodes[1];
+  }
+}
+
+size_t page_groups(size_t pages) { return (pages + PageGroup - 1) / PageGroup; }
+
+}  // namespace
+
 void Memory::flush_dirty_pages(const std::function<bool(const Page&)>& select) {
+  finish_background_hash();
   if (dirty_pages_.empty()) return;
   std::vector<Page*> pages, kept;
   pages.reserve(dirty_pages_.size());
@@ -366,22 +419,17 @@ void Memory::flush_dirty_pages(const std::function<bool(const Page&)>& select) {
 
   // Page roots: groups of pages on every core.
   std::vector<Hash32> roots(pages.size());
-  const size_t groups = (pages.size() + PageGroup - 1) / PageGroup;
-  parallel_ranges(groups, 64, [&](size_t begin, size_t end) {
-    PageTree trees[PageGroup];
-    for (size_t group = begin; group < end; ++group) {
-      const size_t first = group * PageGroup;
-      const size_t count = std::min(PageGroup, pages.size() - first);
-      build_page_trees(pages.data() + first, trees, count);
-      for (size_t i = 0; i < count; ++i) roots[first + i] = trees[i].nodes[1];
-    }
-  });
+  parallel_ranges(page_groups(pages.size()), 64,
+                  [&](size_t begin, size_t end) { hash_page_group_range(pages, roots, begin, end); });
   std::vector<Word> level(pages.size());
   for (size_t i = 0; i < pages.size(); ++i) {
     level[i] = (Word{1} << PageDepth) | pages[i]->index;
     nodes_[level[i]] = roots[i];
   }
+  update_upper_nodes(std::move(level));
+}
 
+void Memory::update_upper_nodes(std::vector<Word> level) {
   // Above the pages: one batch per height over the parents of the nodes just updated.
   std::vector<Word> parents;
   std::vector<const uint8_t*> lefts, rights;
@@ -404,6 +452,61 @@ void Memory::flush_dirty_pages(const std::function<bool(const Page&)>& select) {
     level.swap(parents);
   }
 }
+
+bool Memory::hash_in_background() {
+  if (background_) {
+    if (!background_->done.load(std::memory_order_acquire)) return false;
+    finish_background_hash();
+  }
+  std::vector<Page*> pages;
+  pages.reserve(dirty_pages_.size());
+  for (Page* page : dirty_pages_) {
+    if (!page->merkle_dirty) continue;  // listed twice
+    page->merkle_dirty = false;
+    pages.push_back(page);
+  }
+  dirty_pages_.clear();
+  if (pages.empty()) return true;
+  ++clean_epoch_;  // the JIT revokes its store permissions: the next write to each page marks it
+  std::sort(pages.begin(), pages.end(), [](const Page* a, const Page* b) { return a->index < b->index; });
+  // The function-local statics the helper uses are set up here, not in the helper thread (a
+  // snapshot's fork must never find one half-initialised).
+  static constexpr uint8_t Zero[64] = {};
+  uint8_t out[2][32];
+  const uint8_t* ins[2] = {Zero, Zero};
+  uint8_t* outs[2] = {out[0], out[1]};
+  keccak256_pairs(ins, ins, outs, 2);
+  (void)zero_hash(TreeDepth);
+  auto job = std::make_unique<BackgroundHash>();
+  job->pages = std::move(pages);
+  job->roots.resize(job->pages.size());
+  BackgroundHash* raw = job.get();
+  job->worker = std::thread([raw] {
+    hash_page_group_range(raw->pages, raw->roots, 0, page_groups(raw->pages.size()));
+    raw->done.store(true, std::memory_order_release);
+  });
+  background_ = std::move(job);
+  return true;
+}
+
+void Memory::finish_background_hash() {
+  if (!background_) return;
+  background_->worker.join();
+  // A page written since the hand-off is dirty and listed again: the root installed here may
+  // mix its old and new bytes, and the next flush replaces it and the path above it.
+  const std::vector<Page*>& pages = background_->pages;
+  std::vector<Word> level(pages.size());
+  for (size_t i = 0; i < pages.size(); ++i) {
+    level[i] = (Word{1} << PageDepth) | pages[i]->index;
+    nodes_[level[i]] = background_->roots[i];
+  }
+  background_.reset();
+  update_upper_nodes(std::move(level));
+}
+
+size_t Memory::background_pages() const { return background_ ? background_->pages.size() : 0; }
+
+bool Memory::background_hash_done() const { return !background_ || background_->done.load(std::memory_order_acquire); }
 
 // The nodes above a page that stays dirty are left stale; the next full flush recomputes its path.
 void Memory::hash_settled_pages(const Memory& previous) {

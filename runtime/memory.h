@@ -24,6 +24,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -57,8 +58,9 @@ class Memory {
   Memory();
   Memory(const Memory& other);
   Memory& operator=(const Memory& other);
-  Memory(Memory&&) noexcept = default;
-  Memory& operator=(Memory&&) noexcept = default;
+  Memory(Memory&& other) noexcept;
+  Memory& operator=(Memory&& other) noexcept;
+  ~Memory();
 
   // Aligned word access: the word holding `addr` (its low three bits are ignored; callers align).
   Word read_word(Word addr) const {
@@ -149,6 +151,21 @@ class Memory {
   // The 1920-byte proof of the leaf holding `addr` (spec §3): leaf, then 59 siblings upward.
   MemProof merkle_proof(Word addr);
 
+  // Hashing on another core while the guest runs. `hash_in_background` hands the pages written
+  // since the last hashing to a helper thread, which computes their page roots; they count as
+  // clean from here (clean_epoch moves), so a page the guest writes again is marked dirty and
+  // listed as usual, and any later root rehashes it over whatever the helper read. The helper
+  // reads page bytes only: the pages it hashes are held by this memory alone, and nothing frees
+  // or shares them before `finish_background_hash` (every root, proof, copy, move and the
+  // destructor waits for it first). Returns false, handing nothing off, while the previous
+  // hand-off is still being hashed; a finished one is installed first.
+  bool hash_in_background();
+  // Waits for the helper, then installs its page roots and the nodes above them.
+  void finish_background_hash();
+  // Pages handed off and not yet installed, and whether the helper is done with them.
+  size_t background_pages() const;
+  bool background_hash_done() const;
+
   bool operator==(const Memory& other) const;  // byte contents of allocated pages, same page set
 
  private:
@@ -172,6 +189,9 @@ class Memory {
   void insert_zero_page(Word page_index);
   // Hashes every dirty page, or those `select` picks (the others stay dirty and listed).
   void flush_dirty_pages(const std::function<bool(const Page&)>& select = nullptr);
+  // Recomputes the nodes above the pages whose page-level nodes (sorted generalized indices at
+  // depth PageDepth) were just set.
+  void update_upper_nodes(std::vector<Word> level);
   Hash32 node_hash(Word gindex, unsigned height) const;
   const Hash32& node_ref(Word gindex, unsigned height) const;
 
@@ -183,6 +203,8 @@ class Memory {
   CodeWriteHook code_write_hook_ = nullptr;
   void* code_write_ctx_ = nullptr;
   uint64_t layout_version_ = 0;
+  struct BackgroundHash;
+  std::unique_ptr<BackgroundHash> background_;  // the hand-off being hashed, if any
 };
 
 // Verifies a 1920-byte proof for `addr` against `root` (spec §3 "Verification").

@@ -62,6 +62,39 @@ State clock_once_state(uint32_t clock_turn) {
   return program_state(program);
 }
 
+uint32_t r_type(Op op, unsigned rd, unsigned rs, unsigned rt, unsigned sa = 0) {
+  return encode(op, (rs << 21) | (rt << 16) | (rd << 11) | (sa << 6));
+}
+
+// Writes its turn count $16 to 0x20000 + 32 * ($16 mod 16384) every turn, so it keeps rewriting
+// the same 128 pages (allocated over the first 16384 turns), and to 0x1000000 + 8 * $16, filling
+// fresh pages one after the other, each written over 512 turns and never again; calls
+// clock_gettime(CLOCK_MONOTONIC, 0x70000000) every 4096 turns.
+State rewriting_state() {
+  const std::vector<uint32_t> program = {
+      i_type(Op::lui, 0, 18, 0x2),                       // base 0x20000
+      i_type(Op::lui, 0, 19, 0x7000),                    // timespec at 0x70000000
+      i_type(Op::lui, 0, 20, 0x100),                     // base 0x1000000
+      i_type(Op::addiu, 16, 16, 1),                      // 3: loop
+      i_type(Op::andi, 16, 8, 0x3FFF),
+      r_type(Op::dsll, 8, 0, 8, 5),
+      r_type(Op::daddu, 9, 18, 8),
+      i_type(Op::sd, 9, 16, 0),
+      r_type(Op::dsll, 11, 0, 16, 3),
+      r_type(Op::daddu, 12, 20, 11),
+      i_type(Op::sd, 12, 16, 0),
+      i_type(Op::andi, 16, 10, 0xFFF),
+      i_type(Op::bne, 10, 0, static_cast<uint16_t>(3 - 13)),  // to the loop
+      0,
+      i_type(Op::addiu, 0, 2, 5222),                     // clock_gettime
+      i_type(Op::addiu, 0, 4, 1),                        // CLOCK_MONOTONIC
+      i_type(Op::addiu, 19, 5, 0),
+      0x0C,                                              // syscall
+      i_type(Op::beq, 0, 0, static_cast<uint16_t>(3 - 19)),  // to the loop
+      0};
+  return program_state(program);
+}
+
 MachineConfig config(const std::string& engine, const State& start) {
   return MachineConfig{engine, nullptr, [start] { return start; }};
 }
@@ -202,6 +235,66 @@ TEST_P(Loop, SlotTwoReplayStartsAtTheNearestCheckpoint) {
     // One per interval up to the first window, one more after it (none within a window).
     EXPECT_GE(stats.back().checkpoints, (first - Prover::EagerSlot2Window - start.step) / Interval);
   }
+}
+
+// Hashing on another core while the guest runs (Memory::hash_in_background), handed off every
+// few thousand steps while the guest rewrites the pages it handed off: each proof (its roots and
+// both slots) is the eager interpreter's, so no page written after its hand-off was missed.
+TEST_P(Loop, ProofsAfterHeavyRewritesMatchWithBackgroundHashing) {
+  const State start = rewriting_state();
+  const Word first = Prover::EagerSlot2Window + 40'000;
+  const Word second = first + Prover::EagerSlot2Window + 12'345;
+  const Word third = second + 2 * Prover::EagerSlot2Window + 3;
+  const std::string when = "=" + std::to_string(first) + ",=" + std::to_string(second) + ",=" + std::to_string(third);
+  // The same proofs from the interpreter hashing only on the calling thread.
+  auto proofs_of = [&](const std::string& engine, bool background, bool wait, Word* handoffs, Hash32* final_hash) {
+    Machine machine(start, config(engine, start));
+    machine.prover().set_background_hashing(background);
+    machine.prover().set_background_hash_interval(20011);
+    machine.prover().set_background_hash_wait(wait);
+    std::vector<StepWitness> proofs;
+    RunLoop loop(machine);
+    loop.set_proofs(StepMatcher::parse(when), [&](const StepWitness& w) { proofs.push_back(w); });
+    EXPECT_EQ(loop.run(third + 1).reason, StopReason::Budget);
+    *handoffs = machine.prover().stats().background_handoffs;
+    *final_hash = machine.state_hash();
+    return proofs;
+  };
+  Word handoffs = 0, plain_handoffs = 0, racing_handoffs = 0;
+  Hash32 final_hash{}, plain_final{}, racing_final{};
+  const std::vector<StepWitness> expected = proofs_of("interp", false, false, &plain_handoffs, &plain_final);
+  EXPECT_EQ(plain_handoffs, 0u);
+  // Hand-offs the guest races (as in real runs; what the helper reads depends on timing).
+  const std::vector<StepWitness> racing = proofs_of(GetParam(), true, false, &racing_handoffs, &racing_final);
+  EXPECT_GE(racing_handoffs, 1u);
+  ASSERT_EQ(racing.size(), 3u);
+  for (size_t i = 0; i < racing.size(); ++i) {
+    SCOPED_TRACE("racing hand-offs, proof at " + std::to_string(racing[i].step));
+    EXPECT_EQ(racing[i].proof_data, expected[i].proof_data);
+    EXPECT_EQ(racing[i].pre_hash, expected[i].pre_hash);
+    EXPECT_EQ(racing[i].post_hash, expected[i].post_hash);
+  }
+  EXPECT_EQ(racing_final, plain_final);
+  // Hand-offs the helper finishes before the guest goes on: the pages of the second stream
+  // filled across a hand-off are hashed half-written and must be found dirty again.
+  const std::vector<StepWitness> proofs = proofs_of(GetParam(), true, true, &handoffs, &final_hash);
+  // Every 20011 steps of the fast-forward outside the eager windows (over a million) hands off;
+  // a page of the second stream filled across a hand-off is finished well before the next one.
+  EXPECT_GE(handoffs, Prover::EagerSlot2Window / 20011);
+  ASSERT_EQ(proofs.size(), 3u);
+  ASSERT_EQ(expected.size(), 3u);
+  for (size_t i = 0; i < proofs.size(); ++i) {
+    SCOPED_TRACE("proof at " + std::to_string(proofs[i].step));
+    EXPECT_EQ(proofs[i].step, expected[i].step);
+    EXPECT_EQ(proofs[i].proof_data, expected[i].proof_data);
+    EXPECT_EQ(proofs[i].pre_hash, expected[i].pre_hash);
+    EXPECT_EQ(proofs[i].post_hash, expected[i].post_hash);
+  }
+  // The first proof is also the one a fresh eager interpreter makes at that step.
+  const StepWitness eager = eager_witness(start, first);
+  EXPECT_EQ(proofs[0].proof_data, eager.proof_data);
+  EXPECT_EQ(proofs[0].pre_hash, eager.pre_hash);
+  EXPECT_EQ(final_hash, plain_final);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, Loop, ::testing::Values("interp", "jit"));

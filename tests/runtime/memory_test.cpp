@@ -687,6 +687,100 @@ TEST(Memory, NewPagesAreZeroDistinctAndSurviveReleaseOnOtherThreads) {
   EXPECT_EQ(all.size(), distinct.size() + fresh.size() - reused);
 }
 
+// Hashing on another core (Memory::hash_in_background): pages handed off count as clean, a write
+// after the hand-off marks its page dirty again (whatever the helper read of it, hashed before,
+// during or after that write), and every root and proof is the naive tree's.
+TEST(Memory, BackgroundHashingGivesTheNaiveRootWhenHandedOffPagesAreWrittenAgain) {
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937_64 rng(seed);
+    Memory mem;
+    WordModel model;
+    // Many pages in a few clusters, so the helper takes long enough to overlap the writes below.
+    std::vector<Word> pages = random_page_indices(rng, 8);
+    const Word base = rng() & ((Word{1} << 40) - 1);
+    for (Word i = 0; i < 400; ++i) pages.push_back(base + i);
+    fill_random(rng, mem, model, pages, 3);
+    size_t handed = 0;
+    for (int round = 0; round < 6; ++round) {
+      if (mem.hash_in_background()) ++handed;
+      // Written while the helper may be hashing them: handed-off pages, new pages, zeroed words.
+      for (int i = 0; i < 200; ++i) {
+        const Word page = pages[rng() % pages.size()];
+        write_both(mem, model, (page << PageAddrBits) | (rng() & (PageSize - 8)), rng() % 5 == 0 ? 0 : rng());
+      }
+      fill_random(rng, mem, model, random_page_indices(rng, 2), 3);
+      if (round == 2) {
+        ASSERT_EQ(mem.merkle_root(), naive_root(model)) << "round " << round;
+      }
+    }
+    EXPECT_GE(handed, 1u);
+    mem.hash_in_background();
+    expect_proofs_verify(mem, model);
+    ASSERT_EQ(mem.merkle_root(), naive_root(model));
+    EXPECT_EQ(mem.background_pages(), 0u);
+  }
+}
+
+// A written page is pending again after its hand-off, and a page written through a raw pointer
+// without mark_dirty would not be (the checkers' contract stays as without the helper).
+TEST(Memory, PagesWrittenAfterTheHandOffAreDirtyAgain) {
+  Memory mem;
+  for (Word page = 1; page <= 64; ++page) mem.write_word(page << PageAddrBits, page);
+  const Word epoch = mem.clean_epoch();
+  ASSERT_TRUE(mem.hash_in_background());
+  EXPECT_EQ(mem.background_pages(), 64u);
+  EXPECT_NE(mem.clean_epoch(), epoch);  // the JIT revokes its store permissions
+  EXPECT_FALSE(mem.rehash_pending(5));
+  EXPECT_FALSE(mem.find_page(5)->merkle_dirty);
+  mem.write_word((Word{5} << PageAddrBits) | 8, 99);
+  EXPECT_TRUE(mem.rehash_pending(5));
+  EXPECT_FALSE(mem.rehash_pending(6));
+  mem.finish_background_hash();
+  EXPECT_EQ(mem.background_pages(), 0u);
+  EXPECT_TRUE(mem.rehash_pending(5));  // the helper's root of page 5 is replaced at the next root
+  Memory fresh;
+  for (Word page = 1; page <= 64; ++page) fresh.write_word(page << PageAddrBits, page);
+  fresh.write_word((Word{5} << PageAddrBits) | 8, 99);
+  EXPECT_EQ(mem.merkle_root(), fresh.merkle_root());
+}
+
+// Copies, moves and the destructor wait for the helper: a copy taken during a hand-off shares the
+// handed-off pages with their nodes installed, and a memory replaced or dropped mid-hand-off
+// frees its pages only after the helper is done with them.
+TEST(Memory, CopyMoveAndDestructionDuringAHandOffAreSafe) {
+  std::mt19937_64 rng(31);
+  WordModel model;
+  Memory mem;
+  std::vector<Word> pages;
+  for (Word i = 0; i < 2000; ++i) pages.push_back(0x400 + i);
+  fill_random(rng, mem, model, pages, 4);
+  const Hash32 expected = naive_root(model);
+  ASSERT_TRUE(mem.hash_in_background());
+  Memory copy = mem;  // waits for mem's helper
+  EXPECT_EQ(mem.background_pages(), 0u);
+  EXPECT_EQ(copy.pages_shared_with(mem), pages.size());
+  EXPECT_EQ(copy.merkle_root(), expected);
+  EXPECT_EQ(mem.merkle_root(), expected);
+
+  Memory moved_from = copy;
+  fill_random(rng, moved_from, model, {pages[3], pages[1000]}, 2);
+  const Hash32 expected2 = naive_root(model);
+  ASSERT_TRUE(moved_from.hash_in_background());
+  Memory target = mem;
+  target.write_word(0x123000, 5);
+  ASSERT_TRUE(target.hash_in_background());
+  target = std::move(moved_from);  // drops target's own hand-off, takes over moved_from's
+  EXPECT_EQ(target.merkle_root(), expected2);
+  {
+    Memory dropped = target;
+    dropped.write_word(0x999000, 1);
+    for (Word page : pages) dropped.write_word((page << PageAddrBits) | 16, page);
+    ASSERT_TRUE(dropped.hash_in_background());
+  }  // the destructor waits
+  EXPECT_EQ(target.merkle_root(), expected2);
+}
+
 TEST(Memory, SortedPageIndicesAreAscending) {
   std::mt19937_64 rng(18);
   Memory mem;

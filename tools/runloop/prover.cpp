@@ -1,6 +1,9 @@
 #include "tools/runloop/prover.h"
 
 #include <chrono>
+#include <thread>
+
+#include "runtime/parallel.h"
 
 #include "tools/runloop/engine_factory.h"
 #include "tools/runloop/run_error.h"
@@ -11,6 +14,8 @@ Prover::Prover(Vm& vm, const RecordingOracle& recording, std::function<State()> 
     : vm_(vm), recording_(recording), reload_start_(std::move(reload_start)), engine_name_(std::move(engine_name)) {
   vm_.set_slot2_mode(Vm::Slot2Mode::Deferred);
   checkpoints_.push_back(Checkpoint{vm_.state().step, nullptr});
+  background_hashing_ = worker_count() > 1;
+  next_handoff_ = vm_.state().step;
 }
 
 void Prover::set_checkpoint_interval(Word steps) { interval_ = std::max<Word>(steps, 1); }
@@ -29,6 +34,20 @@ Word Prover::plan_fast_forward(Word target, std::optional<Word> next_proof) {
     checkpoint_if_due(step);
     const Word edge = checkpoints_.back().step + checkpoint_interval();
     if (edge > step) target = std::min(target, edge);  // (no edge past the top of the step range)
+    if (background_hashing_) {
+      if (step >= next_handoff_) {
+        Memory& memory = vm_.state().memory;
+        if (wait_for_background_) memory.finish_background_hash();
+        // Busy with the previous hand-off (a slow helper): ask again sooner.
+        const bool handed = memory.hash_in_background();
+        stats_.background_handoffs += handed && memory.background_pages() > 0;
+        if (wait_for_background_)
+          while (!memory.background_hash_done()) std::this_thread::yield();
+        const Word wait = handed ? background_interval_ : std::max<Word>(background_interval_ / 8, 1);
+        next_handoff_ = step > ~Word{0} - wait ? ~Word{0} : step + wait;
+      }
+      if (next_handoff_ > step) target = std::min(target, next_handoff_);
+    }
   }
   vm_.set_slot2_mode(near_proof ? Vm::Slot2Mode::Eager : Vm::Slot2Mode::Deferred);
   return target;

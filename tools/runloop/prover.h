@@ -35,6 +35,7 @@
 // Go runtime's scheduler reads the clock far more often than that).
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -54,6 +55,12 @@ class Prover {
   // at least CheckpointStepsPerPage per page of memory, unless set_checkpoint_interval was called.
   static constexpr Word MinCheckpointInterval = Word{1} << 29;
   static constexpr Word CheckpointStepsPerPage = 16384;
+  // While a proof step lies beyond the window, the fast-forward stops this often to hand the
+  // pages written since the last hand-off to the background hasher (Memory::hash_in_background),
+  // so that the proof's merkle root finds most of memory hashed on another core while the guest
+  // ran. A page written again after its hand-off is hashed again: a longer interval wastes less
+  // on pages the guest keeps rewriting and leaves more for the proof step itself.
+  static constexpr Word BackgroundHashInterval = Word{1} << 27;
 
   // What the slot-2 replays did (for logs, benchmarks and tests).
   struct ReplayStats {
@@ -64,6 +71,7 @@ class Prover {
     double last_seconds = 0;  // its wall time, the copy of the checkpoint included
     Word max_steps = 0;    // the longest replay
     Word checkpoints = 0;  // checkpoints taken
+    Word background_handoffs = 0;  // hand-offs to the background hasher
   };
 
   // `reload_start` returns the run's start state again (for replays); `engine_name` is the
@@ -73,6 +81,14 @@ class Prover {
   // A fixed number of steps between checkpoints (at least 1); set before the run.
   void set_checkpoint_interval(Word steps);
   Word checkpoint_interval() const;
+  // Whether to hash in the background (default: when the machine has more than one core), and
+  // how many steps apart (default BackgroundHashInterval; at least 1).
+  void set_background_hashing(bool on) { background_hashing_ = on; }
+  void set_background_hash_interval(Word steps) { background_interval_ = std::max<Word>(steps, 1); }
+  // For tests: every hand-off waits until the helper is done (so the guest's writes after it
+  // always come after the helper read the page), and hand-offs happen at fixed steps whatever the
+  // machine's load.
+  void set_background_hash_wait(bool on) { wait_for_background_ = on; }
   const ReplayStats& stats() const { return stats_; }
   // Checkpoints held (the start state counts while it is one).
   size_t checkpoints_held() const { return checkpoints_.size(); }
@@ -101,6 +117,10 @@ class Prover {
   std::function<State()> reload_start_;
   std::string engine_name_;
   Word interval_ = 0;  // 0: from the page count
+  bool background_hashing_ = false;
+  bool wait_for_background_ = false;
+  Word background_interval_ = BackgroundHashInterval;
+  Word next_handoff_ = 0;  // the step of the next hand-off to the background hasher
   std::vector<Checkpoint> checkpoints_;  // ascending steps; never empty
   ReplayStats stats_;
 };
