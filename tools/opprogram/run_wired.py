@@ -75,9 +75,13 @@ def build_native_client(out_dir):
     if not shutil.which("go") and os.path.exists("/usr/local/go/bin/go"):
         env["PATH"] = "/usr/local/go/bin:" + env.get("PATH", "")
     tmp = f"{target}.tmp.{os.getpid()}"
-    subprocess.run(["go", "build", "-trimpath", "-ldflags", CLIENT_LDFLAGS, "-o", tmp, f"{OPT}/op-program/client/cmd"],
-                   check=True, cwd=HERE, env=env)
-    os.replace(tmp, target)
+    try:
+        subprocess.run(["go", "build", "-trimpath", "-ldflags", CLIENT_LDFLAGS, "-o", tmp,
+                        f"{OPT}/op-program/client/cmd"], check=True, cwd=HERE, env=env)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     return target
 
 
