@@ -8,8 +8,11 @@ For each workload it runs, in one session and one after the other:
   qemu       qemu-mips64 on the same ELF (no step counting, no merkle tree)
   native     the same Go program built for linux/amd64
 The op-program workloads run the real op-program from the captured tiny and medium cases (prestate
-and pre-image host from build/opprogram/SIZE-valid/case.json; a case not captured is skipped); qemu
-and native cannot serve it pre-images, so they have no figure there. The tool writes bench/results/report.{md,json} and bench/results/steps_per_s.svg with steps/s, wall
+and pre-image host from build/opprogram/SIZE-valid/case.json; a case not captured is skipped). For
+them qemu runs the client ELF of the prestate, and native an amd64 build of the same client, each
+wired to the real host over fds 3 to 6 as a Cannon VM wires them (tools/opprogram/run_wired.py);
+their CPU seconds are the client's plus the host's, and a run counts only when the client exits
+with the case's expected exit code and the host with 0. The tool writes bench/results/report.{md,json} and bench/results/steps_per_s.svg with steps/s, wall
 time, CPU seconds (user + system, the pre-image host included), peak RSS and every ratio; the
 ratios are of CPU seconds, which a shared machine disturbs less than wall time. Steps come from cannonball's final state (the same program makes
 the same number of steps under every engine); qemu and native get "equivalent steps/s" = those
@@ -50,14 +53,14 @@ OPPROGRAM = {
 
 
 def opprogram_case(case_rel):
-    """(prestate path, host argv) of a captured case, or None when it was not captured."""
+    """(prestate path, host argv, case dir) of a captured case, or None when it was not captured."""
     case_dir = os.path.join(B, case_rel)
     if not os.path.exists(os.path.join(case_dir, "case.json")):
         return None
     sys.path.insert(0, os.path.join(ROOT, "tools", "opprogram"))
     import run_case  # noqa: E402 (the case format's own reader)
     _, prestate, host = run_case.load_case(case_dir)
-    return prestate, host
+    return prestate, host, case_dir
 
 
 def time_with_rss(cmd, timeout):
@@ -93,8 +96,8 @@ def final_steps(out):
 
 
 def run_engine(engine, workload, elf, native, tmp, timeout, steps_hint, opprogram=None):
-    """One engine on one workload. `opprogram` = (prestate, host argv) for an op-program case,
-    which starts from its prestate and serves pre-images from its host instead of an ELF."""
+    """One engine on one workload. `opprogram` = (prestate, host argv, case dir) for an op-program
+    case, which starts from its prestate and serves pre-images from its host instead of an ELF."""
     if engine in ("interp", "jit", "upstream"):
         state = opprogram[0] if opprogram else load(elf, tmp)
         host = ["--", *opprogram[1]] if opprogram else []
@@ -114,7 +117,16 @@ def run_engine(engine, workload, elf, native, tmp, timeout, steps_hint, opprogra
             return {"error": f"guest exit code {code}" if exited else "guest did not exit"}
         return {"wall_s": wall, "cpu_s": cpu, "peak_rss_kib": rss, "steps": steps, "exit_code": code, "exited": exited}
     if opprogram:
-        return {"error": "n/a (no pre-image host)"}
+        # The client under qemu (or built for amd64) and the host, wired as a Cannon VM wires them.
+        if engine == "qemu" and not shutil.which("qemu-mips64"):
+            return {"error": "qemu-mips64 missing"}
+        sys.path.insert(0, os.path.join(ROOT, "tools", "opprogram"))
+        import run_wired  # noqa: E402
+        r = run_wired.run_case_wired(opprogram[2], engine, timeout, cannonball=CANNONBALL)
+        if not r["passed"]:
+            return {"error": r["error"]}
+        return {"wall_s": r["wall_s"], "cpu_s": r["cpu_s"], "peak_rss_kib": r["peak_rss_kib"],
+                "returncode": r["client_exit"], "client_cpu_s": r["client_cpu_s"], "host_cpu_s": r["host_cpu_s"]}
     if engine == "qemu":
         wall, rss, rc, cpu = time_with_rss(["qemu-mips64", elf], timeout)
         return {"wall_s": wall, "cpu_s": cpu, "peak_rss_kib": rss, "returncode": rc} if rc == 0 else {"error": f"exit status {rc}"}
@@ -280,7 +292,9 @@ def main():
           f"Machine: {report['machine']}, {report['date']}, all figures from this one run. Each cell: steps/s "
           "over CPU seconds (CPU s, wall s, peak RSS); CPU s = user + system, the pre-image host included. "
           "qemu and native count no steps: their figure is the VM's step count of the same program divided "
-          "by their CPU time. The op-program row cannot run under qemu or natively (no pre-image host).", "",
+          "by their CPU time. In the op-program rows qemu runs the client ELF and native its amd64 build, each "
+          "wired to the real host over fds 3 to 6 as a Cannon VM wires them (tools/opprogram/run_wired.py); "
+          "their CPU s include the host's, their peak RSS is the larger of the two processes'.", "",
           "| workload | steps | " + " | ".join(engines) + " |", "|---|---|" + "---|" * len(engines)]
     for w, res in report["results"].items():
         cells = []
