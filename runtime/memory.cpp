@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <mutex>
 #include <new>
 
@@ -284,6 +285,29 @@ Page& Memory::allocate_page(Word page_index) {
   CacheEntry& entry = cache_[page_index & (CacheSize - 1)];
   entry = CacheEntry{page_index, raw, &it->second};
   return *raw;
+}
+
+void Memory::load_page(Word page_index, std::shared_ptr<Page>& page) {
+  assert(held_alone(page) && pages_.find(page_index) == pages_.end());
+  uint64_t any = 0;
+  for (size_t i = 0; i < PageSize; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, page->bytes + i, 8);
+    any |= word;
+  }
+  if (any == 0) {
+    insert_zero_page(page_index);
+    return;
+  }
+  page->index = page_index;
+  page->merkle_dirty = false;
+  page->has_code = false;
+  auto [it, inserted] = pages_.emplace(page_index, std::move(page));
+  Page* raw = it->second.get();
+  mark_dirty(*raw);
+  ++layout_version_;
+  CacheEntry& entry = cache_[page_index & (CacheSize - 1)];
+  entry = CacheEntry{page_index, raw, &it->second};
 }
 
 std::vector<Word> Memory::sorted_page_indices() const {

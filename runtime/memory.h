@@ -95,6 +95,12 @@ class Memory {
   // The page, allocated if absent, held by this Memory alone (a shared page is cloned; the clone
   // keeps the contents and the merkle state, so it is not marked dirty).
   Page& allocate_page(Word page_index);
+  // For loaders: the absent page at `page_index` becomes `page` (held by the caller alone, its
+  // bytes filled), marked dirty, and `page` is left empty; when those bytes are all zero the
+  // index becomes the shared zero page instead and `page` stays with the caller for the next
+  // one. About half of an op-program prestate's pages are all zero: they then take no memory,
+  // no first-touch page fault, and no hashing.
+  void load_page(Word page_index, std::shared_ptr<Page>& page);
   // The existing page held by this Memory alone (cloned if shared), or null if absent.
   Page* own_page(Word page_index);
   // Marks a page changed through a raw pointer (the JIT's store path uses this once per page).

@@ -335,6 +335,7 @@ State parse_state(ByteSource& source, bool& canonical) {
   const Word page_count = body.u64("page count");
   bool have_previous = false;
   Word previous = 0;
+  std::shared_ptr<Page> page;  // filled, then handed to the memory (kept when it is all zero)
   for (Word i = 0; i < page_count; ++i) {
     const Word index = body.u64("page index");
     if (index > (~Word{0} >> PageAddrBits))
@@ -345,8 +346,9 @@ State parse_state(ByteSource& source, bool& canonical) {
                                : "page indices out of order: " + hex_word(index) + " after " + hex_word(previous));
     have_previous = true;
     previous = index;
-    Page& page = state.memory.allocate_page(index);
-    body.read(page.bytes, PageSize, "page data");
+    if (!page) page = make_page();
+    body.read(page->bytes, PageSize, "page data");
+    state.memory.load_page(index, page);
   }
   body.read(state.preimage_key.data(), 32, "preimage key");
   state.preimage_offset = body.u64("preimage offset");

@@ -171,6 +171,32 @@ TEST(StateFile, ZeroFilledPagesSerializeUnderTheirOwnIndices) {
   EXPECT_EQ(serialize_state(back), bytes);
 }
 
+TEST(StateFile, AllZeroPagesLoadAsTheSharedZeroPage) {
+  // A page record whose bytes are all zero (as about half of an op-program prestate's are) loads
+  // as the shared zero page: two states read from the same bytes share it, the root is that of
+  // the written pages, a write clones it in one state only, and the bytes written back are the
+  // same records.
+  State state = small_state();
+  for (Word index = 0x80; index < 0x88; ++index) state.memory.allocate_page(index);  // private, all zero
+  state.memory.write_word(0x83010, 0x1122);
+  state.memory.write_word(0x86ff8, 0x3344);
+  const auto bytes = serialize_state(state);
+  State a = deserialize_state(bytes);
+  State b = deserialize_state(bytes);
+  EXPECT_TRUE(a == state);
+  EXPECT_EQ(a.memory.page_count(), state.memory.page_count());
+  EXPECT_EQ(a.memory.pages_shared_with(b.memory), 6u);  // 0x80..0x87 less the two written
+  EXPECT_EQ(a.memory.merkle_root(), state.memory.merkle_root());
+  a.memory.write_word(0x84000, 7);
+  EXPECT_EQ(b.memory.read_word(0x84000), 0u);
+  EXPECT_EQ(a.memory.pages_shared_with(b.memory), 5u);
+  state.memory.write_word(0x84000, 7);
+  EXPECT_EQ(a.memory.merkle_root(), state.memory.merkle_root());
+  EXPECT_EQ(b.memory.merkle_root(), deserialize_state(bytes).memory.merkle_root());
+  EXPECT_EQ(serialize_state(b), bytes);
+  EXPECT_EQ(serialize_state(a), serialize_state(state));
+}
+
 TEST(StateFile, LayoutMatchesSpecFieldOrder) {
   State state = small_state();
   state.next_thread_id = 0x0A0B'0C0D'0E0F'1011;
