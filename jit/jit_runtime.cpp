@@ -9,6 +9,7 @@ namespace {
 
 constexpr size_t CodeCapacity = size_t{64} << 20;
 constexpr size_t MinFreeCode = size_t{256} << 10;  // more than any one block needs
+constexpr size_t HeatEntries = size_t{1} << 16;
 
 void on_code_write(void* ctx, Page& page) { static_cast<JitRuntime*>(ctx)->invalidate_page(page); }
 
@@ -17,7 +18,7 @@ void on_code_write(void* ctx, Page& page) { static_cast<JitRuntime*>(ctx)->inval
 JitRuntime::JitRuntime(Vm& vm)
     : vm_(vm),
       tlb_(TlbEntries),
-      heat_(LookupEntries, 0),
+      heat_(HeatEntries, 0),
       zero_page_(std::make_unique<Page>()),
       emitter_(CodeCapacity) {
   // The maps and pools start small and grow by doubling: the op-program's tens of thousands of
@@ -220,14 +221,18 @@ bool JitRuntime::record_on_page(Word pc) {
 }
 
 const void* JitRuntime::lookup_or_translate(Word pc) {
-  LookupEntry& entry = lookup_[(pc >> 2) & (LookupEntries - 1)];
-  if (entry.pc == pc) return entry.code == emitter_.exit_stub() ? nullptr : entry.code;
-  if (uint16_t& heat = heat_[(pc >> 2) & (LookupEntries - 1)]; heat < translate_threshold_) {
-    if (heat++ == 0) heated_.push_back(static_cast<uint32_t>((pc >> 2) & (LookupEntries - 1)));
+  // Heat first: a pc gets a table entry (a block, or no block can start there) only once its
+  // counter has reached the threshold, and counters only grow until forget_heat, which comes with
+  // clear_code; so below the threshold no entry can match (unless the threshold was raised since:
+  // then the interpreter runs the step, which is as exact).
+  if (uint8_t& heat = heat_[(pc >> 2) & (HeatEntries - 1)]; heat < translate_threshold_) {
+    if (heat++ == 0) heated_.push_back(static_cast<uint32_t>((pc >> 2) & (HeatEntries - 1)));
     ++stats_.cold_entries;
     last_entry_cold_ = true;
     return nullptr;
   }
+  LookupEntry& entry = lookup_[(pc >> 2) & (LookupEntries - 1)];
+  if (entry.pc == pc) return entry.code == emitter_.exit_stub() ? nullptr : entry.code;
   if (const void** known = blocks_.find(pc)) {
     const void* code = *known;
     entry = LookupEntry{pc, code != nullptr ? code : emitter_.exit_stub()};
