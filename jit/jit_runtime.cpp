@@ -1,6 +1,9 @@
 #include "jit/jit_runtime.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <new>
 
 #include "interp/observer.h"
 
@@ -15,6 +18,15 @@ void on_code_write(void* ctx, Page& page) { static_cast<JitRuntime*>(ctx)->inval
 
 }  // namespace
 
+JitRuntime::LookupTable::LookupTable() {
+  void* table = ::mmap(nullptr, LookupEntries * sizeof(LookupEntry), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (table == MAP_FAILED) throw std::bad_alloc();
+  entries = static_cast<LookupEntry*>(table);
+}
+
+JitRuntime::LookupTable::~LookupTable() { ::munmap(entries, LookupEntries * sizeof(LookupEntry)); }
+
 JitRuntime::JitRuntime(Vm& vm)
     : vm_(vm),
       tlb_(TlbEntries),
@@ -26,9 +38,13 @@ JitRuntime::JitRuntime(Vm& vm)
   // no longer allocates and fills megabytes it never uses.
   link_nodes_.push_back(LinkNode{nullptr, nullptr, 0});
   pc_nodes_.push_back(PcNode{0, 0});
-  lookup_.assign(LookupEntries, LookupEntry{EmptyLookupPc, emitter_.exit_stub()});
+  // The table starts all zero. An entry is only ever compared with pcs that map to its slot, and
+  // the only such pc equal to a zero entry's pc is 0, which maps to slot 0: so every other
+  // all-zero entry is empty as it is, and slot 0 alone gets the empty marker. Filling the whole
+  // megabyte instead cost a short run a first-touch fault per page it never used.
+  lookup_[0] = LookupEntry{EmptyLookupPc, emitter_.exit_stub()};
   ctx_.tlb = tlb_.data();
-  ctx_.lookup = lookup_.data();
+  ctx_.lookup = lookup_.entries;
   ctx_.runtime = this;
   zero_page_->index = InvalidPageIndex;
   tlb_flush();
@@ -186,7 +202,7 @@ void JitRuntime::clear_code() {
   emitter_.clear();
   const LookupEntry empty{EmptyLookupPc, emitter_.exit_stub()};
   if (emitter_.exit_stub() != old_stub || blocks_.size() > LookupEntries / 16) {
-    std::fill(lookup_.begin(), lookup_.end(), empty);
+    std::fill(lookup_.entries, lookup_.entries + LookupEntries, empty);
   } else {
     blocks_.for_each([&](Word pc, const void*) {
       LookupEntry& entry = lookup_[(pc >> 2) & (LookupEntries - 1)];

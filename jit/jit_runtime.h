@@ -80,7 +80,17 @@ class JitRuntime {
   unsigned translate_threshold_ = DefaultTranslateThreshold;
   JitContext ctx_{};
   std::vector<TlbEntry> tlb_;
-  std::vector<LookupEntry> lookup_;
+  // The pc -> code table, LookupEntries entries in an anonymous mapping of their own, so a page
+  // of it costs nothing until a pc in it is looked up (see the constructor: zero is empty).
+  struct LookupTable {
+    LookupTable();
+    ~LookupTable();
+    LookupTable(const LookupTable&) = delete;
+    LookupTable& operator=(const LookupTable&) = delete;
+    LookupEntry& operator[](size_t slot) { return entries[slot]; }
+    LookupEntry* entries;
+  };
+  LookupTable lookup_;
   // Entry attempts per heat slot (a hash of the pc, HeatEntries slots). Collisions only make a pc
   // hot sooner, which costs speed, never exactness: any step may run in either engine. An entry
   // attempt checks its heat before the 1 MiB lookup table: cold attempts are at pcs never seen
