@@ -122,7 +122,10 @@ def run_engine(engine, workload, elf, native, tmp, timeout, steps_hint, opprogra
             return {"error": "qemu-mips64 missing"}
         sys.path.insert(0, os.path.join(ROOT, "tools", "opprogram"))
         import run_wired  # noqa: E402
-        r = run_wired.run_case_wired(opprogram[2], engine, timeout, cannonball=CANNONBALL)
+        try:
+            r = run_wired.run_case_wired(opprogram[2], engine, timeout, cannonball=CANNONBALL)
+        except (RuntimeError, subprocess.CalledProcessError) as e:  # no client build, or not the prestate's ELF
+            return {"error": str(e)}
         if not r["passed"]:
             return {"error": r["error"]}
         return {"wall_s": r["wall_s"], "cpu_s": r["cpu_s"], "peak_rss_kib": r["peak_rss_kib"],

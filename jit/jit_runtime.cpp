@@ -1,6 +1,9 @@
 #include "jit/jit_runtime.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <new>
 
 #include "interp/observer.h"
 
@@ -9,15 +12,25 @@ namespace {
 
 constexpr size_t CodeCapacity = size_t{64} << 20;
 constexpr size_t MinFreeCode = size_t{256} << 10;  // more than any one block needs
+constexpr size_t HeatEntries = size_t{1} << 16;
 
 void on_code_write(void* ctx, Page& page) { static_cast<JitRuntime*>(ctx)->invalidate_page(page); }
 
 }  // namespace
 
+JitRuntime::LookupTable::LookupTable() {
+  void* table = ::mmap(nullptr, LookupEntries * sizeof(LookupEntry), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (table == MAP_FAILED) throw std::bad_alloc();
+  entries = static_cast<LookupEntry*>(table);
+}
+
+JitRuntime::LookupTable::~LookupTable() { ::munmap(entries, LookupEntries * sizeof(LookupEntry)); }
+
 JitRuntime::JitRuntime(Vm& vm)
     : vm_(vm),
       tlb_(TlbEntries),
-      heat_(LookupEntries, 0),
+      heat_(HeatEntries, 0),
       zero_page_(std::make_unique<Page>()),
       emitter_(CodeCapacity) {
   // The maps and pools start small and grow by doubling: the op-program's tens of thousands of
@@ -25,9 +38,13 @@ JitRuntime::JitRuntime(Vm& vm)
   // no longer allocates and fills megabytes it never uses.
   link_nodes_.push_back(LinkNode{nullptr, nullptr, 0});
   pc_nodes_.push_back(PcNode{0, 0});
-  lookup_.assign(LookupEntries, LookupEntry{EmptyLookupPc, emitter_.exit_stub()});
+  // The table starts all zero. An entry is only ever compared with pcs that map to its slot, and
+  // the only such pc equal to a zero entry's pc is 0, which maps to slot 0: so every other
+  // all-zero entry is empty as it is, and slot 0 alone gets the empty marker. Filling the whole
+  // megabyte instead cost a short run a first-touch fault per page it never used.
+  lookup_[0] = LookupEntry{EmptyLookupPc, emitter_.exit_stub()};
   ctx_.tlb = tlb_.data();
-  ctx_.lookup = lookup_.data();
+  ctx_.lookup = lookup_.entries;
   ctx_.runtime = this;
   zero_page_->index = InvalidPageIndex;
   tlb_flush();
@@ -185,7 +202,7 @@ void JitRuntime::clear_code() {
   emitter_.clear();
   const LookupEntry empty{EmptyLookupPc, emitter_.exit_stub()};
   if (emitter_.exit_stub() != old_stub || blocks_.size() > LookupEntries / 16) {
-    std::fill(lookup_.begin(), lookup_.end(), empty);
+    std::fill(lookup_.entries, lookup_.entries + LookupEntries, empty);
   } else {
     blocks_.for_each([&](Word pc, const void*) {
       LookupEntry& entry = lookup_[(pc >> 2) & (LookupEntries - 1)];
@@ -220,14 +237,18 @@ bool JitRuntime::record_on_page(Word pc) {
 }
 
 const void* JitRuntime::lookup_or_translate(Word pc) {
-  LookupEntry& entry = lookup_[(pc >> 2) & (LookupEntries - 1)];
-  if (entry.pc == pc) return entry.code == emitter_.exit_stub() ? nullptr : entry.code;
-  if (uint16_t& heat = heat_[(pc >> 2) & (LookupEntries - 1)]; heat < translate_threshold_) {
-    if (heat++ == 0) heated_.push_back(static_cast<uint32_t>((pc >> 2) & (LookupEntries - 1)));
+  // Heat first: a pc gets a table entry (a block, or no block can start there) only once its
+  // counter has reached the threshold, and counters only grow until forget_heat, which comes with
+  // clear_code; so below the threshold no entry can match (unless the threshold was raised since:
+  // then the interpreter runs the step, which is as exact).
+  if (uint8_t& heat = heat_[(pc >> 2) & (HeatEntries - 1)]; heat < translate_threshold_) {
+    if (heat++ == 0) heated_.push_back(static_cast<uint32_t>((pc >> 2) & (HeatEntries - 1)));
     ++stats_.cold_entries;
     last_entry_cold_ = true;
     return nullptr;
   }
+  LookupEntry& entry = lookup_[(pc >> 2) & (LookupEntries - 1)];
+  if (entry.pc == pc) return entry.code == emitter_.exit_stub() ? nullptr : entry.code;
   if (const void** known = blocks_.find(pc)) {
     const void* code = *known;
     entry = LookupEntry{pc, code != nullptr ? code : emitter_.exit_stub()};

@@ -11,6 +11,8 @@
 // its clone (Memory::layout_version moved by more than the allocations explain).
 #pragma once
 
+#include <algorithm>
+
 #include <memory>
 #include <vector>
 
@@ -34,7 +36,8 @@ class JitRuntime {
   void set_max_block_insns(unsigned max) { max_block_insns_ = max; }
   // Tiering: a pc is translated only after `entries` earlier attempts to enter generated code at
   // it found no block (those steps run in the interpreter); 0 translates on first sight.
-  void set_translate_threshold(unsigned entries) { translate_threshold_ = entries; }
+  // At most 255 (a heat counter is one byte).
+  void set_translate_threshold(unsigned entries) { translate_threshold_ = std::min(entries, 255u); }
   JitStats& stats() { return stats_; }
 
   // Called at each advance() entry: (re)installs the code-write hook, flushes the TLB.
@@ -77,10 +80,22 @@ class JitRuntime {
   unsigned translate_threshold_ = DefaultTranslateThreshold;
   JitContext ctx_{};
   std::vector<TlbEntry> tlb_;
-  std::vector<LookupEntry> lookup_;
-  // Entry attempts per lookup slot (pc hash, like the lookup table). Collisions only make a pc
-  // hot sooner, which costs speed, never exactness: any step may run in either engine.
-  std::vector<uint16_t> heat_;
+  // The pc -> code table, LookupEntries entries in an anonymous mapping of their own, so a page
+  // of it costs nothing until a pc in it is looked up (see the constructor: zero is empty).
+  struct LookupTable {
+    LookupTable();
+    ~LookupTable();
+    LookupTable(const LookupTable&) = delete;
+    LookupTable& operator=(const LookupTable&) = delete;
+    LookupEntry& operator[](size_t slot) { return entries[slot]; }
+    LookupEntry* entries;
+  };
+  LookupTable lookup_;
+  // Entry attempts per heat slot (a hash of the pc, HeatEntries slots). Collisions only make a pc
+  // hot sooner, which costs speed, never exactness: any step may run in either engine. An entry
+  // attempt checks its heat before the 1 MiB lookup table: cold attempts are at pcs never seen
+  // before, whose lookup slot is a cache miss, while the 64 KiB of counters mostly stay cached.
+  std::vector<uint8_t> heat_;
   std::vector<uint32_t> heated_;  // the heat_ slots that are not zero (each listed once)
   std::unique_ptr<Page> zero_page_;
   Emitter emitter_;

@@ -35,7 +35,7 @@ inline constexpr Word InvalidPageIndex = ~Word{0};
 
 // One entry of the direct-mapped pc -> code table used by every block exit.
 struct LookupEntry {
-  Word pc;           // EmptyLookupPc when empty (code is then the exit stub)
+  Word pc;           // EmptyLookupPc when empty (code is then the exit stub); an all-zero entry is empty too (JitRuntime)
   const void* code;  // entry of the block translated at `pc`
 };
 inline constexpr unsigned LookupBits = 16;

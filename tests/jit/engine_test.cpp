@@ -158,6 +158,35 @@ TEST(JitEngine, StoresToMerkleCleanPagesKeepTheRootExact) {
 namespace cannonball {
 namespace {
 
+// The pc -> code table starts all zero (an all-zero entry is empty except in slot 0, which pc 0
+// maps to). A block elsewhere jumps to pc 0 before anything used slot 0, then blocks at 0 and at
+// 0x80000 (the same slot) take turns in it: generated code and C++ look pc 0 up, replace its
+// entry and find it again.
+TEST(JitEngine, BlocksAtPcZeroAndInItsLookupSlotRunExactly) {
+  State state;
+  auto put = [&](Word addr, const std::vector<uint32_t>& words) {
+    std::vector<uint8_t> bytes(words.size() * 4);
+    for (size_t i = 0; i < words.size(); ++i) store_be32(bytes.data() + 4 * i, words[i]);
+    state.memory.write_bytes(addr, bytes.data(), bytes.size());
+  };
+  put(Code, {i_type(Op::addiu, 4, 4, 1), r_type(Op::jr, 0, 0, 0), Nop});                          // to 0
+  put(0, {i_type(Op::addiu, 1, 1, 1), i_type(Op::lui, 0, 2, 8), r_type(Op::jr, 2, 0, 0), Nop});  // to 0x80000
+  put(0x80000, {i_type(Op::addiu, 3, 3, 1), i_type(Op::lui, 0, 5, 1), r_type(Op::jr, 5, 0, 0), Nop});  // to Code
+  Thread t;
+  t.pc = Code;
+  t.next_pc = Code + 4;
+  state.left_stack.push_back(t);
+  state.next_thread_id = 1;
+  for (Word chunk : {Word{0}, Word{1}, Word{5}, Word{13}}) EXPECT_EQ(run_both(state, 3000, chunk), "") << chunk;
+  State a = state;
+  Vm vm(a);
+  jit::JitEngine engine(vm);
+  engine.set_translate_threshold(0);
+  ASSERT_FALSE(engine.advance(11000).exception);  // 11 steps a round
+  for (unsigned r : {1u, 3u, 4u}) EXPECT_EQ(a.left_stack[0].regs[r], 1000u) << r;
+  EXPECT_GT(engine.stats().jit_steps, 10000u);
+}
+
 TEST(JitEngine, ClearingTheCodeCacheBetweenRunsKeepsResultsExact) {
   State state = make_state({i_type(Op::addiu, 4, 4, 1), i_type(Op::sw, 6, 4, 0), i_type(Op::lw, 6, 7, 0),
                             i_type(Op::bne, 4, 8, 0xFFFC), Nop, LoopForever, Nop});
