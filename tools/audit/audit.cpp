@@ -53,7 +53,10 @@ AuditObserver::AuditObserver(const State& state, AuditConfig config) : config_(c
 }
 
 ThreadAudit& AuditObserver::thread(Word tid, Word step) {
+  // The same thread again (its ll then its sc, most often): map nodes never move.
+  if (last_thread_ != nullptr && last_thread_->thread_id == tid) return *last_thread_;
   auto [it, inserted] = threads_.try_emplace(tid);
+  last_thread_ = &it->second;
   if (inserted) {
     it->second.thread_id = tid;
     it->second.created_step = step;

@@ -94,6 +94,8 @@ struct AuditConfig {
 class AuditObserver final : public RunStats {
  public:
   explicit AuditObserver(const State& state, AuditConfig config = {});
+  AuditObserver(const AuditObserver&) = delete;  // holds a pointer into its own map
+  AuditObserver& operator=(const AuditObserver&) = delete;
 
   void on_pop_exited(const State&, const Thread&) override;
   void on_forced_preemption(const State&, const Thread&) override;
@@ -136,6 +138,7 @@ class AuditObserver final : public RunStats {
 
   AuditConfig config_;
   std::map<Word, ThreadAudit> threads_;
+  ThreadAudit* last_thread_ = nullptr;  // the entry thread() returned last
   std::vector<Hazard> hazards_;
   Word start_step_ = 0;
   // The open turn.

@@ -13,13 +13,24 @@ void RunStats::on_thread_activated(const State& state, Word thread_id) {
   active_thread_ = thread_id;
 }
 
+void RunStats::on_load_linked(const State& state, const Thread& thread, Word, bool) {
+  for (auto& [tid, step] : last_ll_step_)
+    if (tid == thread.thread_id) {
+      step = state.step;
+      return;
+    }
+  last_ll_step_.emplace_back(thread.thread_id, state.step);
+}
+
 void RunStats::on_store_conditional(const State& state, const Thread& thread, Word, bool, bool success) {
   ++(success ? rmw_success_ : rmw_fail_);
-  auto it = last_ll_step_.find(thread.thread_id);
-  if (it != last_ll_step_.end()) {
-    max_ll_sc_ = std::max(max_ll_sc_, state.step - it->second);
-    last_ll_step_.erase(it);
-  }
+  for (auto it = last_ll_step_.begin(); it != last_ll_step_.end(); ++it)
+    if (it->first == thread.thread_id) {
+      max_ll_sc_ = std::max(max_ll_sc_, state.step - it->second);
+      *it = last_ll_step_.back();
+      last_ll_step_.pop_back();
+      return;
+    }
 }
 
 Json RunStats::debug_info_json(const Vm& vm) const {
