@@ -164,17 +164,17 @@ def opprogram_cases():
     return cases
 
 
-def table(results, kinds):
+def table(results, kinds, metric="cpu_s"):
     head = "| workload | revision | steps | snapshots | " + " | ".join(kinds) + " |"
     lines = [head, "|---|---|---|---|" + "---|" * len(kinds)]
     for r in results:
-        plain = r["median"].get("plain", {}).get("cpu_s")
+        plain = r["median"].get("plain", {}).get(metric)
         cells = []
         for k in kinds:
             m = r["median"][k]
-            cell = f"{m['cpu_s']:.2f} s"
+            cell = f"{m[metric]:.2f} s"
             if plain and k != "plain":
-                cell += f" ({m['cpu_s'] / plain:.2f}×)"
+                cell += f" ({m[metric] / plain:.2f}×)"
             cells.append(cell)
         lines.append(f"| {r['workload']} | {r.get('label', r['side'])} | {r['steps']:,} | {r['snapshots']} | "
                      + " | ".join(cells) + " |")
@@ -218,12 +218,16 @@ def main():
         json.dump(results, f, indent=2)
     lines = ["CPU seconds (user + system, median of the rounds), ratio to the plain run in brackets.", ""]
     lines += table(results, kinds)
+    lines += ["", "Wall seconds (median of the rounds; the machine's other load moves these far more).", ""]
+    lines += table(results, kinds, "wall_s")
     if args.before and "plain" in kinds and "all" in kinds:
-        lines += ["", "All flags over the plain run, before and after:", "",
+        lines += ["", "All flags over the plain run, before and after (CPU; wall):", "",
                   "| workload | before | after |", "|---|---|---|"]
         for name in dict.fromkeys(r["workload"] for r in results):
             pair = {r["side"]: r for r in results if r["workload"] == name}
-            lines.append(f"| {name} | {pair['before']['overhead'] * 100:+.1f} % | {pair['after']['overhead'] * 100:+.1f} % |")
+            wall = {side: r["median"]["all"]["wall_s"] / r["median"]["plain"]["wall_s"] - 1 for side, r in pair.items()}
+            lines.append(f"| {name} | {pair['before']['overhead'] * 100:+.1f} %; {wall['before'] * 100:+.1f} % | "
+                         f"{pair['after']['overhead'] * 100:+.1f} %; {wall['after'] * 100:+.1f} % |")
     with open(os.path.join(args.out, "challenger.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     if all("flags_s" in r for r in results):
