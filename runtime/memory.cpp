@@ -188,13 +188,19 @@ const std::shared_ptr<Page>& shared_zero_page() {
 }
 
 // One hand-off to the background hasher: the pages (sorted by index, marked clean at the
-// hand-off) and their roots, written by the helper thread until `done`.
+// hand-off) and their roots. The helper claims groups of pages from `next_group` until none is
+// left, then sets `done`; whoever waits for it (finish_background_hash) claims groups too, so a
+// large hand-off is finished on two cores instead of one while the other waits.
 struct Memory::BackgroundHash {
   std::vector<Page*> pages;
   std::vector<Hash32> roots;
+  std::atomic<size_t> next_group{0};
   std::atomic<bool> done{false};
   std::thread worker;
+  void hash_groups();  // hashes groups until none is left to claim
+  // Dropped unfinished (its memory is destroyed or replaced): the helper stops after its group.
   ~BackgroundHash() {
+    next_group.store(pages.size(), std::memory_order_relaxed);  // >= every group number
     if (worker.joinable()) worker.join();
   }
 };
@@ -420,6 +426,12 @@ size_t page_groups(size_t pages) { return (pages + PageGroup - 1) / PageGroup; }
 
 }  // namespace
 
+void Memory::BackgroundHash::hash_groups() {
+  const size_t groups = page_groups(pages.size());
+  for (size_t group; (group = next_group.fetch_add(1, std::memory_order_relaxed)) < groups;)
+    hash_page_group_range(pages, roots, group, group + 1);
+}
+
 void Memory::flush_dirty_pages(const std::function<bool(const Page&)>& select) {
   finish_background_hash();
   if (dirty_pages_.empty()) return;
@@ -506,7 +518,7 @@ bool Memory::hash_in_background() {
   job->roots.resize(job->pages.size());
   BackgroundHash* raw = job.get();
   job->worker = std::thread([raw] {
-    hash_page_group_range(raw->pages, raw->roots, 0, page_groups(raw->pages.size()));
+    raw->hash_groups();
     raw->done.store(true, std::memory_order_release);
   });
   background_ = std::move(job);
@@ -515,6 +527,7 @@ bool Memory::hash_in_background() {
 
 void Memory::finish_background_hash() {
   if (!background_) return;
+  background_->hash_groups();  // the groups the helper has not claimed yet, on this thread
   background_->worker.join();
   // A page written since the hand-off is dirty and listed again: the root installed here may
   // mix its old and new bytes, and the next flush replaces it and the path above it.

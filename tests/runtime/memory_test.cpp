@@ -781,6 +781,23 @@ TEST(Memory, CopyMoveAndDestructionDuringAHandOffAreSafe) {
   EXPECT_EQ(target.merkle_root(), expected2);
 }
 
+// A root asked for right after a large hand-off: the waiting thread claims the groups the helper
+// has not reached (both hash the one hand-off), and the root is the naive tree's every time.
+TEST(Memory, RootRightAfterALargeHandOffIsHashedByBothThreads) {
+  std::mt19937_64 rng(47);
+  WordModel model;
+  Memory mem;
+  std::vector<Word> pages;
+  for (Word i = 0; i < 3000; ++i) pages.push_back(0x7000 + i);
+  for (int round = 0; round < 4; ++round) {
+    fill_random(rng, mem, model, pages, 2);
+    ASSERT_TRUE(mem.hash_in_background());
+    EXPECT_EQ(mem.background_pages(), pages.size());
+    ASSERT_EQ(mem.merkle_root(), naive_root(model)) << "round " << round;
+    EXPECT_EQ(mem.background_pages(), 0u);
+  }
+}
+
 TEST(Memory, SortedPageIndicesAreAscending) {
   std::mt19937_64 rng(18);
   Memory mem;
