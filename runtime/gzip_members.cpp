@@ -3,6 +3,7 @@
 #include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
 
+#include <cassert>
 #include <cstring>
 
 namespace cannonball::gzip_members {
@@ -11,7 +12,6 @@ namespace {
 // 10 fixed bytes (magic, CM=8, FLG=FEXTRA, MTIME=0, XFL=0, OS=255), XLEN=8, then one subfield:
 // 'C' 'B', LEN=4, the member size.
 constexpr uint8_t HeaderPrefix[16] = {0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 255, 8, 0, 'C', 'B', 4, 0};
-constexpr size_t SampleSize = 16 << 10;
 constexpr size_t StoredBlockMax = 65535;
 
 void put_le32(uint8_t* p, uint32_t v) {
@@ -40,17 +40,26 @@ size_t deflate_level1(const uint8_t* in, size_t size, uint8_t* out, size_t room)
   return stream.total_out;
 }
 
-size_t stored_size(size_t size) { return size + 5 * (size / StoredBlockMax + 1); }
+// Stored blocks for `size` bytes: full ones of StoredBlockMax, then the rest (one empty block for
+// no bytes at all).
+size_t stored_blocks(size_t size) { return size == 0 ? 1 : (size + StoredBlockMax - 1) / StoredBlockMax; }
+size_t stored_size(size_t size) { return size + 5 * stored_blocks(size); }
+
+// The 5-byte header of a stored block of `block` bytes: BFINAL, BTYPE=00, then byte-aligned
+// LEN and NLEN.
+void put_stored_block_header(uint8_t* out, size_t block, bool last) {
+  out[0] = last ? 1 : 0;
+  out[1] = static_cast<uint8_t>(block);
+  out[2] = static_cast<uint8_t>(block >> 8);
+  out[3] = static_cast<uint8_t>(~block);
+  out[4] = static_cast<uint8_t>(~block >> 8);
+}
 
 void write_stored(const uint8_t* in, size_t size, uint8_t* out) {
   do {
     const size_t block = size < StoredBlockMax ? size : StoredBlockMax;
-    *out++ = block == size ? 1 : 0;  // BFINAL, BTYPE=00 (stored), then byte-aligned LEN/NLEN
-    out[0] = static_cast<uint8_t>(block);
-    out[1] = static_cast<uint8_t>(block >> 8);
-    out[2] = static_cast<uint8_t>(~block);
-    out[3] = static_cast<uint8_t>(~block >> 8);
-    out += 4;
+    put_stored_block_header(out, block, block == size);
+    out += 5;
     std::memcpy(out, in, block);
     out += block;
     in += block;
@@ -58,34 +67,85 @@ void write_stored(const uint8_t* in, size_t size, uint8_t* out) {
   } while (size > 0);
 }
 
-}  // namespace
+void finish_member(uint8_t* header, size_t body_size, uint32_t crc, size_t size) {
+  uint8_t* trailer = header + HeaderSize + body_size;
+  put_le32(trailer, crc);
+  put_le32(trailer + 4, static_cast<uint32_t>(size));
+  put_le32(header + 16, static_cast<uint32_t>(HeaderSize + body_size + TrailerSize));
+}
 
-void append_member(const uint8_t* in, size_t size, std::vector<uint8_t>& out) {
+void append(const uint8_t* in, size_t size, bool compress, std::vector<uint8_t>& out) {
   const size_t start = out.size();
   const size_t stored = stored_size(size);
   out.resize(start + HeaderSize + stored + TrailerSize);
   uint8_t* header = out.data() + start;
   std::memcpy(header, HeaderPrefix, sizeof HeaderPrefix);
   uint8_t* body = header + HeaderSize;
-
-  // Compress a sample first: memory that does not compress (random words) is only copied.
-  bool compress = true;
-  if (size >= 4 * SampleSize) {
-    thread_local std::vector<uint8_t> sample_out(SampleSize);
-    const size_t sample = deflate_level1(in, SampleSize, sample_out.data(), sample_out.size());
-    compress = sample != 0 && sample < SampleSize - SampleSize / 16;
-  }
   size_t body_size = compress ? deflate_level1(in, size, body, stored) : 0;
   if (body_size == 0 || body_size >= stored) {
     write_stored(in, size, body);
     body_size = stored;
   }
-  uint8_t* trailer = body + body_size;
-  put_le32(trailer, crc32_gzip_refl(0, in, size));
+  finish_member(header, body_size, crc32_gzip_refl(0, in, size), size);
+  out.resize(start + HeaderSize + body_size + TrailerSize);
+}
+
+}  // namespace
+
+bool worth_compressing(const uint8_t* sample, size_t size) {
+  if (size < 4 * SampleSize) return true;
+  thread_local std::vector<uint8_t> sample_out(SampleSize);
+  const size_t n = deflate_level1(sample, SampleSize, sample_out.data(), sample_out.size());
+  return n != 0 && n < SampleSize - SampleSize / 16;
+}
+
+void append_member(const uint8_t* in, size_t size, std::vector<uint8_t>& out) {
+  append(in, size, worth_compressing(in, size), out);
+}
+
+void append_compressed_member(const uint8_t* in, size_t size, std::vector<uint8_t>& out) {
+  append(in, size, true, out);
+}
+
+size_t stored_member_size(size_t size) { return HeaderSize + stored_size(size) + TrailerSize; }
+
+void stored_member(const std::vector<iovec>& in, size_t size, std::vector<uint8_t>& frame, std::vector<iovec>& out) {
+  const size_t blocks = stored_blocks(size);
+  frame.resize(HeaderSize + 5 * blocks + TrailerSize);
+  uint8_t* header = frame.data();
+  std::memcpy(header, HeaderPrefix, sizeof HeaderPrefix);
+  out.push_back({header, HeaderSize});
+  uint32_t crc = 0;
+  size_t left = size;        // input bytes not yet in a block
+  size_t block_left = 0;     // bytes the current block still takes
+  uint8_t* block_header = header + HeaderSize;
+  auto open_block = [&] {
+    block_left = left < StoredBlockMax ? left : StoredBlockMax;
+    put_stored_block_header(block_header, block_left, block_left == left);
+    out.push_back({block_header, 5});
+    block_header += 5;
+  };
+  if (size == 0) open_block();
+  for (const iovec& piece : in) {
+    const auto* data = static_cast<const uint8_t*>(piece.iov_base);
+    size_t n = piece.iov_len;
+    crc = crc32_gzip_refl(crc, data, n);
+    while (n > 0) {
+      if (block_left == 0) open_block();
+      const size_t take = n < block_left ? n : block_left;
+      out.push_back({const_cast<uint8_t*>(data), take});
+      data += take;
+      n -= take;
+      block_left -= take;
+      left -= take;
+    }
+  }
+  assert(left == 0 && block_left == 0);  // the pieces hold exactly `size` bytes
+  uint8_t* trailer = block_header;          // the frame's last TrailerSize bytes
+  put_le32(trailer, crc);
   put_le32(trailer + 4, static_cast<uint32_t>(size));
-  const size_t member = HeaderSize + body_size + TrailerSize;
-  put_le32(header + 16, static_cast<uint32_t>(member));
-  out.resize(start + member);
+  put_le32(header + 16, static_cast<uint32_t>(stored_member_size(size)));
+  out.push_back({trailer, TrailerSize});
 }
 
 size_t member_size_from_header(const uint8_t* header) {

@@ -394,6 +394,8 @@ class SerializedView {
     indices_ = state.memory.sorted_page_indices();
     pages_.reserve(indices_.size());
     for (Word index : indices_) pages_.push_back(state.memory.find_page(index));
+    index_bytes_.resize(indices_.size() * 8);
+    for (size_t i = 0; i < indices_.size(); ++i) store_be64(index_bytes_.data() + 8 * i, indices_[i]);
     head_[0] = StateVersion;
     store_be64(head_ + 1, pages_.size());
     auto put_u64 = [&](Word v) {
@@ -428,57 +430,63 @@ class SerializedView {
 
   size_t size() const { return HeadSize + pages_.size() * RecordSize + tail_.size(); }
 
-  // The whole sequence as pieces of memory in order (head, then each page's index and bytes, then
-  // the tail), for a gathering write: the pages go to the file without a copy in user space.
-  // The big-endian indices live in `index_bytes`, which must outlive the pieces.
-  std::vector<iovec> pieces(std::vector<uint8_t>& index_bytes) const {
-    index_bytes.resize(indices_.size() * 8);
+  // The bytes [offset, offset + size) as pieces of memory in order (head, each page's index and
+  // bytes, the tail), appended to `out`, for a gathering write: the pages go to the file without a
+  // copy in user space. The pieces point into the state's pages and into this view.
+  void pieces(size_t offset, size_t size, std::vector<iovec>& out) const {
+    visit(offset, size, [&](const uint8_t* data, size_t n) { out.push_back({const_cast<uint8_t*>(data), n}); });
+  }
+  std::vector<iovec> pieces() const {
     std::vector<iovec> out;
     out.reserve(2 + 2 * pages_.size());
-    out.push_back({const_cast<uint8_t*>(head_), HeadSize});
-    for (size_t i = 0; i < pages_.size(); ++i) {
-      store_be64(index_bytes.data() + 8 * i, indices_[i]);
-      out.push_back({index_bytes.data() + 8 * i, 8});
-      out.push_back({const_cast<uint8_t*>(pages_[i]->bytes), PageSize});
-    }
-    if (!tail_.empty()) out.push_back({const_cast<uint8_t*>(tail_.data()), tail_.size()});
+    pieces(0, size(), out);
     return out;
   }
 
   void copy(size_t offset, size_t size, uint8_t* out) const {
-    const size_t pages_end = HeadSize + pages_.size() * RecordSize;
-    while (size > 0) {
-      size_t n;
-      if (offset < HeadSize) {
-        n = std::min(size, HeadSize - offset);
-        std::memcpy(out, head_ + offset, n);
-      } else if (offset < pages_end) {
-        const size_t record = (offset - HeadSize) / RecordSize;
-        const size_t within = (offset - HeadSize) % RecordSize;
-        if (within < 8) {
-          uint8_t index[8];
-          store_be64(index, indices_[record]);
-          n = std::min(size, 8 - within);
-          std::memcpy(out, index + within, n);
-        } else {
-          n = std::min(size, RecordSize - within);
-          std::memcpy(out, pages_[record]->bytes + (within - 8), n);
-        }
-      } else {
-        n = size;  // callers stay within size()
-        std::memcpy(out, tail_.data() + (offset - pages_end), n);
-      }
-      offset += n;
+    visit(offset, size, [&](const uint8_t* data, size_t n) {
+      std::memcpy(out, data, n);
       out += n;
-      size -= n;
-    }
+    });
   }
 
  private:
   static constexpr size_t HeadSize = 9;
   static constexpr size_t RecordSize = 8 + PageSize;
+
+  // Calls fn(data, n) for the contiguous pieces of [offset, offset + size), in order.
+  template <class Fn>
+  void visit(size_t offset, size_t size, Fn&& fn) const {
+    const size_t pages_end = HeadSize + pages_.size() * RecordSize;
+    while (size > 0) {
+      size_t n;
+      const uint8_t* data;
+      if (offset < HeadSize) {
+        n = std::min(size, HeadSize - offset);
+        data = head_ + offset;
+      } else if (offset < pages_end) {
+        const size_t record = (offset - HeadSize) / RecordSize;
+        const size_t within = (offset - HeadSize) % RecordSize;
+        if (within < 8) {
+          n = std::min(size, 8 - within);
+          data = index_bytes_.data() + 8 * record + within;
+        } else {
+          n = std::min(size, RecordSize - within);
+          data = pages_[record]->bytes + (within - 8);
+        }
+      } else {
+        n = size;  // callers stay within size()
+        data = tail_.data() + (offset - pages_end);
+      }
+      fn(data, n);
+      offset += n;
+      size -= n;
+    }
+  }
+
   uint8_t head_[HeadSize];
   std::vector<Word> indices_;  // not Page::index: shared zero pages stand for many indices
+  std::vector<uint8_t> index_bytes_;  // indices_ big-endian, as the file holds them
   std::vector<const Page*> pages_;
   std::vector<uint8_t> tail_;
 };
@@ -588,30 +596,51 @@ constexpr size_t MemberInput = size_t{1} << 20;  // uncompressed bytes per gzip 
 // One gathering write from the pages themselves: copying 80 MiB of pages through a buffer first
 // cost a pass over all of them and first-touch faults on the buffer.
 void write_view_raw(const SerializedView& view, AtomicFile& file) {
-  std::vector<uint8_t> index_bytes;
-  std::vector<iovec> pieces = view.pieces(index_bytes);
+  std::vector<iovec> pieces = view.pieces();
   file.write_pieces(pieces);
 }
 
-// Members of MemberInput bytes, compressed a batch at a time on every core, written in order.
+// Members of MemberInput bytes, a batch at a time on every core, written in order. A member whose
+// sample compresses is copied out and compressed; one that does not (random words) is stored
+// straight from the pages: its CRC is the only pass over its bytes in user space, and the
+// gathering write the only copy.
 void write_view_gzip(const SerializedView& view, AtomicFile& file) {
   const size_t members = std::max<size_t>(1, (view.size() + MemberInput - 1) / MemberInput);
   const size_t batch = 4 * worker_count();
-  std::vector<std::vector<uint8_t>> outs(batch);
+  std::vector<std::vector<uint8_t>> outs(batch);      // compressed members
+  std::vector<std::vector<iovec>> stored(batch);      // stored members' pieces (empty: compressed)
+  std::vector<iovec> pieces;
   for (size_t first = 0; first < members; first += batch) {
     const size_t count = std::min(batch, members - first);
     parallel_ranges(count, 1, [&](size_t begin, size_t end) {
-      thread_local std::vector<uint8_t> input;
+      thread_local std::vector<uint8_t> sample, input;
+      thread_local std::vector<iovec> in_pieces;
       for (size_t i = begin; i < end; ++i) {
         const size_t offset = (first + i) * MemberInput;
         const size_t n = std::min(MemberInput, view.size() - offset);
-        input.resize(n);
-        view.copy(offset, n, input.data());
+        sample.resize(std::min(n, gzip_members::SampleSize));
+        view.copy(offset, sample.size(), sample.data());
         outs[i].clear();
-        gzip_members::append_member(input.data(), n, outs[i]);
+        stored[i].clear();
+        if (gzip_members::worth_compressing(sample.data(), n)) {
+          input.resize(n);
+          view.copy(offset, n, input.data());
+          gzip_members::append_compressed_member(input.data(), n, outs[i]);
+        } else {
+          in_pieces.clear();
+          view.pieces(offset, n, in_pieces);
+          gzip_members::stored_member(in_pieces, n, outs[i], stored[i]);
+        }
       }
     });
-    for (size_t i = 0; i < count; ++i) file.write(outs[i].data(), outs[i].size());
+    pieces.clear();
+    for (size_t i = 0; i < count; ++i) {
+      if (stored[i].empty())
+        pieces.push_back({outs[i].data(), outs[i].size()});
+      else
+        pieces.insert(pieces.end(), stored[i].begin(), stored[i].end());
+    }
+    file.write_pieces(pieces);
   }
 }
 
