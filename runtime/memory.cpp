@@ -187,14 +187,16 @@ const std::shared_ptr<Page>& shared_zero_page() {
   return *page;
 }
 
-// One hand-off to the background hasher: the pages (sorted by index, marked clean at the
-// hand-off) and their roots. The helper claims groups of pages from `next_group` until none is
-// left, then sets `done`; whoever waits for it (finish_background_hash) claims groups too, so a
-// large hand-off is finished on two cores instead of one while the other waits.
+// One hand-off to the background hasher: the pages (marked clean at the hand-off; the helper
+// sorts them by index first, then sets `sorted`) and their roots. The helper claims groups of
+// pages from `next_group` until none is left, then sets `done`; whoever waits for it
+// (finish_background_hash) claims groups too, so a large hand-off is finished on two cores
+// instead of one while the other waits.
 struct Memory::BackgroundHash {
   std::vector<Page*> pages;
   std::vector<Hash32> roots;
   std::atomic<size_t> next_group{0};
+  std::atomic<bool> sorted{false};
   std::atomic<bool> done{false};
   std::thread worker;
   void hash_groups();  // hashes groups until none is left to claim
@@ -504,7 +506,6 @@ bool Memory::hash_in_background() {
   dirty_pages_.clear();
   if (pages.empty()) return true;
   ++clean_epoch_;  // the JIT revokes its store permissions: the next write to each page marks it
-  std::sort(pages.begin(), pages.end(), [](const Page* a, const Page* b) { return a->index < b->index; });
   // The function-local statics the helper uses are set up here, not in the helper thread (a
   // snapshot's fork must never find one half-initialised).
   static constexpr uint8_t Zero[64] = {};
@@ -514,10 +515,15 @@ bool Memory::hash_in_background() {
   keccak256_pairs(ins, ins, outs, 2);
   (void)zero_hash(TreeDepth);
   auto job = std::make_unique<BackgroundHash>();
+  job->sorted.notify_all();  // (sets up the library's static table of waiters on this thread)
   job->pages = std::move(pages);
   job->roots.resize(job->pages.size());
   BackgroundHash* raw = job.get();
   job->worker = std::thread([raw] {
+    // Sorted by index here, off the guest's thread (the nodes above are installed in this order).
+    std::sort(raw->pages.begin(), raw->pages.end(), [](const Page* a, const Page* b) { return a->index < b->index; });
+    raw->sorted.store(true, std::memory_order_release);
+    raw->sorted.notify_all();
     raw->hash_groups();
     raw->done.store(true, std::memory_order_release);
   });
@@ -527,6 +533,7 @@ bool Memory::hash_in_background() {
 
 void Memory::finish_background_hash() {
   if (!background_) return;
+  background_->sorted.wait(false, std::memory_order_acquire);
   background_->hash_groups();  // the groups the helper has not claimed yet, on this thread
   background_->worker.join();
   // A page written since the hand-off is dirty and listed again: the root installed here may
