@@ -607,8 +607,8 @@ void write_view_raw(const SerializedView& view, AtomicFile& file) {
 void write_view_gzip(const SerializedView& view, AtomicFile& file) {
   const size_t members = std::max<size_t>(1, (view.size() + MemberInput - 1) / MemberInput);
   const size_t batch = 4 * worker_count();
-  std::vector<std::vector<uint8_t>> outs(batch);      // compressed members
-  std::vector<std::vector<iovec>> stored(batch);      // stored members' pieces (empty: compressed)
+  std::vector<std::vector<uint8_t>> outs(batch);  // a compressed member, or a stored member's frame
+  std::vector<std::vector<iovec>> stored(batch);  // a stored member's pieces (empty: compressed)
   std::vector<iovec> pieces;
   for (size_t first = 0; first < members; first += batch) {
     const size_t count = std::min(batch, members - first);
