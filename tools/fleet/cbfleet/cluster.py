@@ -65,6 +65,18 @@ def _ray_cli() -> str:
     return os.path.join(os.path.dirname(sys.executable), "ray")
 
 
+def _ensure_token() -> None:
+    """With token authentication on, `ray start --head` refuses to start without a token, while
+    `ray.init()` makes one for a new local cluster; do what ray.init does before starting nodes
+    (a no-op when a token is already set in the environment or saved in ~/.ray/auth_token)."""
+    if os.environ.get("RAY_AUTH_MODE", "").lower() != "token":
+        return
+    proc = subprocess.run([_ray_cli(), "get-auth-token", "--generate"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError("could not make a Ray authentication token: " + proc.stderr.strip()[-500:])
+
+
 class LocalCluster:
     """A head and extra worker nodes started with `ray start --block` on loopback (as on many
     machines, but all here). Each node is our own child process group, stopped by its id."""
@@ -75,6 +87,7 @@ class LocalCluster:
         self.port = free_port()
         self.address = "%s:%d" % (LOOPBACK, self.port)
         env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
+        _ensure_token()
         for i in range(nodes):
             argv = [_ray_cli(), "start", "--block", "--node-ip-address", LOOPBACK, "--num-cpus", str(cpus_per_node),
                     "--object-store-memory", str(object_store_mb * 1024 * 1024), "--disable-usage-stats",

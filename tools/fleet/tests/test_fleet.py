@@ -91,11 +91,18 @@ class FleetTest(unittest.TestCase):
             cb("load-elf", "--type", "multithreaded64-5", "--path", os.path.join(GUESTS, elf + ".elf"), "--out", out,
                "--meta", os.path.join(cls.tmp, elf + "-meta.json"))
         cls.small_final = hash_at(cls.small, None)
+        # A home of its own, as on a fresh machine: no Ray token saved from an earlier run (with
+        # token authentication on, `ray start --head` needs one that LocalCluster must make).
+        cls.home = os.environ.get("HOME")
+        os.environ["HOME"] = os.path.join(cls.tmp, "home")
+        os.makedirs(os.environ["HOME"])
         cls.cluster = cluster.LocalCluster(nodes=2, cpus_per_node=1, object_store_mb=100)
 
     @classmethod
     def tearDownClass(cls):
         cls.cluster.stop()
+        if cls.home is not None:
+            os.environ["HOME"] = cls.home
         shutil.rmtree(cls.tmp, ignore_errors=True)
         shutil.rmtree(cls.cluster.temp_dir, ignore_errors=True)
 
