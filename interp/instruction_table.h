@@ -70,7 +70,7 @@ enum class JitStatus : uint8_t { Native, Helper, Never };
   X(movz, 0x00, 0x0A, RdRsRt, Alu, None, None, Native, move_conditional<is_zero>)                \
   X(movn, 0x00, 0x0B, RdRsRt, Alu, None, None, Native, move_conditional<is_nonzero>)             \
   X(syscall, 0x00, 0x0C, None, Syscall, None, Syscall, Never, syscall)                           \
-  X(sync, 0x00, 0x0F, None, Misc, None, None, Helper, sync_as_move)                              \
+  X(sync, 0x00, 0x0F, None, Misc, None, None, Native, sync_as_move)                              \
   X(mfhi, 0x00, 0x10, Rd, HiLo, None, None, Native, hilo<move_from_hi>)                          \
   X(mthi, 0x00, 0x11, Rs, HiLo, None, None, Native, hilo<move_to_hi>)                            \
   X(mflo, 0x00, 0x12, Rd, HiLo, None, None, Native, hilo<move_from_lo>)                          \

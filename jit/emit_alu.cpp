@@ -307,6 +307,15 @@ bool Emitter::emit_alu(const PlannedInsn& in) {
       mov(in.op == Op::mthi ? hi() : lo(), rax);
       if (dest != 0) mov(gpr(dest), 0);
       return true;
+    case Op::sync:  // R[rd] = R[rs]: no code for rd = 0, the only form Go emits (its atomics' barriers)
+      if (dest == 0) return true;
+      if (dest_host >= 0) {
+        if (rs != dest) mov(hd, gpr(rs));
+        return true;
+      }
+      load_reg(rax, rs);
+      store_reg(dest, rax);
+      return true;
     default: return false;
   }
 }

@@ -64,6 +64,24 @@ void Emitter::emit_trampolines() {
   pop(rbp);
   pop(rbx);
   ret();
+
+  // The shared thunks (emitter.h). A block calls them with rsp 16-byte aligned, so the helper is
+  // entered as if the block had called it directly.
+  align(16);
+  interp_thunk_ = getSize();
+  mov(rdi, r14);
+  mov(rdx, r15);
+  mov(rax, reinterpret_cast<uintptr_t>(&jit_execute_insn));
+  jmp(rax);
+  for (const bool load : {true, false}) {
+    align(16);
+    (load ? load_thunk_ : store_thunk_) = getSize();
+    mov(rsi, rcx);  // the page index the probe computed
+    mov(rcx, r15);
+    mov(rdi, r14);
+    mov(rax, load ? reinterpret_cast<uintptr_t>(&jit_load_slow) : reinterpret_cast<uintptr_t>(&jit_store_slow));
+    jmp(rax);
+  }
   align(16);
 }
 
@@ -102,6 +120,11 @@ void Emitter::store_reg(unsigned r, const Reg64& src) {
 void Emitter::call_helper(const void* fn) {
   uint8_t* p = x86::mov_r64_imm64(cursor(), x86::RAX, reinterpret_cast<uintptr_t>(fn));
   commit(x86::call_r64(p, x86::RAX));
+}
+
+void Emitter::call_thunk(size_t thunk) {
+  commit(x86::call_rel32(cursor()));
+  bind_to(static_cast<Fixup>(getSize() - 4), thunk);
 }
 
 Emitter::Fixup Emitter::jcc_forward(x86::Cond cond) {
@@ -166,17 +189,18 @@ void Emitter::emit_dispatch_rax() {
   jmp(qword[r13 + rcx + 8]);
 }
 
-void Emitter::emit_interpreter_call(size_t index, bool synced) {
+void Emitter::emit_interpreter_call(size_t index) {
   const PlannedInsn& in = plan_->insns[index];
-  if (!synced) write_back(index);  // the helper reads registers in the Thread, and the call clobbers the cache
-  uint8_t* p = x86::mov_rr(cursor(), x86::RDI, x86::R14);
-  p = x86::mov_imm(p, x86::RSI, in.insn);  // mov esi, insn
-  p = x86::mov_rr(p, x86::RDX, x86::R15);
+  write_back(index);  // the helper reads registers in the Thread, and the call clobbers the cache
+  uint8_t* p = x86::mov_imm(cursor(), x86::RSI, in.insn);      // mov esi, insn
   p = x86::mov_imm(p, x86::RCX, plan_->insns.size() - index);  // mov ecx, steps left
-  p = x86::mov_imm(p, x86::R8, in.pc);
-  commit(p);
-  call_helper(reinterpret_cast<const void*>(&jit_execute_insn));
+  commit(x86::mov_imm(p, x86::R8, in.pc));
+  call_thunk(interp_thunk_);
   reload_cached();  // leaves eax and the flags alone
+  check_helper_result(index);
+}
+
+void Emitter::check_helper_result(size_t index) {
   const bool in_delay_slot = plan_->ends_in_branch && index + 1 == plan_->insns.size();
   if (in_delay_slot) return;  // cannot fault (scan_block); the block ends right here anyway
   commit(x86::test_eax(cursor()));
@@ -197,29 +221,33 @@ void Emitter::emit_cold_stub(const ColdStub& stub) {
     case ColdStub::Kind::ChainStub: emit_chain_stub(stub.index); return;
     case ColdStub::Kind::LoadMiss:
     case ColdStub::Kind::StoreSlow: {
-      // rcx = the page index (the probe). A load maps the page (jit_tlb_fill), a store asks for
-      // write permission (jit_store_fill); then the probe retries, or the helper runs the access.
+      // rcx = the page index (the probe). A load maps the page, a store asks for write
+      // permission; then the probe retries (HelperRetry), or the helper has run the access
+      // through the interpreter (a watched page, a store the fill declined). One shared thunk
+      // does the call's common part (jit_load_slow / jit_store_slow).
       const bool load = stub.kind == ColdStub::Kind::LoadMiss;
+      const PlannedInsn& in = plan_->insns[stub.index];
       bind(stub.from);
       write_back(stub.index);  // the call clobbers the cached registers: reloaded below
-      commit(x86::mov_rr(x86::mov_rr(cursor(), x86::RDI, x86::R14), x86::RSI, x86::RCX));
-      call_helper(load ? reinterpret_cast<const void*>(&jit_tlb_fill) : reinterpret_cast<const void*>(&jit_store_fill));
+      uint8_t* p = x86::mov_imm(cursor(), x86::RDX, in.insn);
+      p = x86::mov_imm(p, x86::R8, plan_->insns.size() - stub.index);
+      commit(x86::mov_imm(p, 9, in.pc));  // r9
+      call_thunk(load ? load_thunk_ : store_thunk_);
       reload_cached();  // the probe may take its base from one of them
-      commit(x86::test_eax(cursor()));
+      commit(x86::alu_imm(cursor(), false, 7, x86::RAX, HelperRetry));  // cmp eax, HelperRetry
       if (stub.base_host < 0) {
-        jcc_to(x86::CondNE, stub.retry);
+        jcc_to(x86::CondE, stub.retry);
       } else {  // the probe takes its base from a host register the call clobbered: reload it
-        const Fixup watched = jcc_short_forward(x86::CondE);
-        const unsigned rs = (plan_->insns[stub.index].insn >> 21) & 0x1F;
+        const Fixup done = jcc_short_forward(x86::CondNE);
+        const unsigned rs = (in.insn >> 21) & 0x1F;
         commit(x86::rm_rbx(cursor(), true, 0x8B, static_cast<unsigned>(stub.base_host), ThreadRegs + 8 * static_cast<int>(rs)));
         jmp_to(stub.retry);
-        bind_short(watched);
+        bind_short(done);
       }
-      // A watched page (the interpreter reports the access), or a store the fill declined.
-      emit_interpreter_call(stub.index, true);
+      check_helper_result(stub.index);
       // The fast path leaves the loaded value in rcx, and code after `resume` may use it from there
       // (a cached destination was reloaded after the call).
-      if (const unsigned rt = (plan_->insns[stub.index].insn >> 16) & 0x1F; load && rt != 0 && cached(rt) < 0)
+      if (const unsigned rt = (in.insn >> 16) & 0x1F; load && rt != 0 && cached(rt) < 0)
         commit(x86::rm_rbx(cursor(), true, 0x8B, x86::RCX, ThreadRegs + 8 * static_cast<int>(rt)));
       jmp_to(stub.resume);
       return;

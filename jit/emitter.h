@@ -133,6 +133,8 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   }
   void forget_forward() { forward_at_ = ~size_t{0}; }
   void call_helper(const void* fn);
+  // call rel32 to one of the shared thunks emitted with the trampolines (a buffer offset).
+  void call_thunk(size_t thunk);
 
   // Raw emission (raw_x86.h): the write cursor, and committing what was written through it.
   uint8_t* cursor() { return top_ + Xbyak::CodeArray::size_; }
@@ -160,8 +162,10 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   void emit_interpreted(size_t index);
   // Calls jit_execute_insn for insns[index]; falls through on success, leaves the block through
   // an exit stub on a fault (before the instruction) or a code invalidation (after it).
-  // `synced`: the cached registers were just written back and nothing changed them since.
-  void emit_interpreter_call(size_t index, bool synced = false);
+  void emit_interpreter_call(size_t index);
+  // After a helper call that ran insns[index] (eax = its result, cached registers reloaded):
+  // records the exits a fault or a code invalidation take (none in a delay slot).
+  void check_helper_result(size_t index);
   // Computes the effective address of a load/store in rax; rcx = page index, rdx = TLB slot
   // offset. Jumps (the returned fixup) to a miss stub when the TLB entry's read (or write) tag
   // does not match, else leaves rdx = Page*.
@@ -181,6 +185,15 @@ class Emitter : private CodeMemory, public Xbyak::CodeGenerator {
   size_t capacity_;
   EntryFn entry_ = nullptr;
   const void* exit_rax_ = nullptr;  // (write view) stores rax as exit pc, saves fuel, returns to C++
+  // Shared thunks (buffer offsets) that complete a helper call's arguments from the fixed
+  // registers and tail-jump into the helper, which returns straight to the calling block:
+  // every call site then carries only what differs between them (instruction, steps left, pc).
+  //   interp_thunk_:     jit_execute_insn(ctx, esi = insn, fuel, ecx = steps left, r8 = pc)
+  //   load/store_thunk_: jit_load_slow / jit_store_slow(ctx, page index from the probe's rcx,
+  //                      edx = insn, fuel, r8d = steps left, r9 = pc)
+  size_t interp_thunk_ = 0;
+  size_t load_thunk_ = 0;
+  size_t store_thunk_ = 0;
   const BlockPlan* plan_ = nullptr;
   // Per-block records; cleared (capacity kept) for every block, so translating allocates nothing
   // once they have grown.

@@ -32,10 +32,16 @@ uint32_t jit_execute_insn(JitContext* ctx, uint32_t insn, Word fuel, uint32_t st
   return ctx->code_invalidated ? HelperCodeInvalidated : HelperOk;
 }
 
-uint32_t jit_tlb_fill(JitContext* ctx, Word page_index) noexcept { return ctx->runtime->tlb_fill(page_index) ? 1 : 0; }
+uint32_t jit_load_slow(JitContext* ctx, Word page_index, uint32_t insn, Word fuel, uint32_t steps_left_in_block,
+                       Word pc) noexcept {
+  if (ctx->runtime->tlb_fill(page_index)) return HelperRetry;
+  return jit_execute_insn(ctx, insn, fuel, steps_left_in_block, pc);
+}
 
-uint32_t jit_store_fill(JitContext* ctx, Word page_index) noexcept {
-  return ctx->runtime->store_fill(page_index) ? 1 : 0;
+uint32_t jit_store_slow(JitContext* ctx, Word page_index, uint32_t insn, Word fuel, uint32_t steps_left_in_block,
+                        Word pc) noexcept {
+  if (ctx->runtime->store_fill(page_index)) return HelperRetry;
+  return jit_execute_insn(ctx, insn, fuel, steps_left_in_block, pc);
 }
 
 }  // namespace cannonball::jit

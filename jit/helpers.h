@@ -11,6 +11,7 @@ namespace cannonball::jit {
 inline constexpr uint32_t HelperOk = 0;
 inline constexpr uint32_t HelperFault = 1;            // nothing changed: exit before the insn
 inline constexpr uint32_t HelperCodeInvalidated = 2;  // done, but code was invalidated: exit after
+inline constexpr uint32_t HelperRetry = 3;            // the TLB slot was filled: run the fast path again
 
 // Runs one core instruction on the current thread with the interpreter's own semantics
 // (Vm::execute), then resynchronises what generated code caches (LL word, TLB slot).
@@ -21,11 +22,15 @@ inline constexpr uint32_t HelperCodeInvalidated = 2;  // done, but code was inva
 // see the same counters under both engines.
 // `pc` is the instruction's address: a load or store sees it as the thread's pc (observers report it).
 uint32_t jit_execute_insn(JitContext* ctx, uint32_t insn, Word fuel, uint32_t steps_left_in_block, Word pc) noexcept;
-// Maps `page_index` in the TLB (to the shared zero page when the page is absent); 0 when the page
-// is watched by an observer (the access must then run through jit_execute_insn), 1 otherwise.
-uint32_t jit_tlb_fill(JitContext* ctx, Word page_index) noexcept;
-// A store's write-permission miss on `page_index` (JitRuntime::store_fill): 1 when the store may
-// retry its fast path, 0 when it must run through jit_execute_insn.
-uint32_t jit_store_fill(JitContext* ctx, Word page_index) noexcept;
+// The slow paths of a load or store whose TLB probe missed on `page_index` (the emitter's shared
+// thunks call them with the live fuel). A load maps the page (JitRuntime::tlb_fill, the shared
+// zero page when it is absent), a store asks for write permission (JitRuntime::store_fill); when
+// that worked they return HelperRetry and the probe runs again. Otherwise (a page an observer
+// watches, a store the fill declined) they run the instruction through jit_execute_insn and
+// return what it returns.
+uint32_t jit_load_slow(JitContext* ctx, Word page_index, uint32_t insn, Word fuel, uint32_t steps_left_in_block,
+                       Word pc) noexcept;
+uint32_t jit_store_slow(JitContext* ctx, Word page_index, uint32_t insn, Word fuel, uint32_t steps_left_in_block,
+                        Word pc) noexcept;
 
 }  // namespace cannonball::jit

@@ -138,6 +138,12 @@ inline uint8_t* call_r64(uint8_t* p, unsigned reg) {
   return p;
 }
 
+// call rel32 with a zero displacement (the last 4 bytes), bound later like a jmp rel32.
+inline uint8_t* call_rel32(uint8_t* p) {
+  *p++ = 0xE8;
+  return put32(p, 0);
+}
+
 // Jcc rel32 / jmp rel32 with a zero displacement; the displacement field is the last 4 bytes.
 inline uint8_t* jcc_rel32(uint8_t* p, Cond cond) {
   *p++ = 0x0F;

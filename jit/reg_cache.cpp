@@ -112,6 +112,7 @@ RegUse reg_use(const PlannedInsn& in) {
       return u;
     case Op::mfhi:
     case Op::mflo: u.writes = bit(rd); return u;
+    case Op::sync:  // R[rd] = R[rs]
     case Op::mthi:
     case Op::mtlo:  // a non-zero rd field is written 0
       u.reads = bit(rs);

@@ -323,5 +323,89 @@ TEST(JitEngine, ColdCodeRunsInTheInterpreterUntilItIsHot) {
   EXPECT_GT(engine.stats().jit_steps, 4000u);
 }
 
+// sync is R[rd] = R[rs] (spec §5): Go's barriers (rd = 0) emit no code, other forms are moves
+// between cached and uncached registers, in place, from $0, and in a delay slot; all native.
+TEST(JitEngine, SyncRunsNativelyAsAMove) {
+  const std::vector<uint32_t> program = {
+      i_type(Op::daddiu, 0, 1, 7),     // $1 = 7
+      r_type(Op::sync, 0, 0, 0),       // the barrier form
+      r_type(Op::sync, 1, 0, 2),       // $2 = $1
+      r_type(Op::daddu, 2, 2, 2),      // $2 = 14 ($2 is used often enough to be cached)
+      r_type(Op::daddu, 2, 2, 2),      // $2 = 28
+      r_type(Op::sync, 2, 0, 3),       // $3 = $2, from its cache register
+      r_type(Op::sync, 0, 0, 4),       // $4 = $0
+      r_type(Op::sync, 2, 0, 2),       // in place
+      r_type(Op::sync, 3, 0, 5) | (0x10u << 6),  // a nonzero stype field changes nothing
+      i_type(Op::beq, 0, 0, 0xFFFF),   // loop here, with a sync in the delay slot
+      r_type(Op::sync, 1, 0, 6)};      // $6 = $1
+  State state = make_state(program);
+  state.left_stack[0].regs[4] = 99;
+  for (Word budget = 1; budget <= 14; ++budget) EXPECT_EQ(run_both(state, 30, budget), "") << budget;
+  State a = state;
+  Vm vm(a);
+  jit::JitEngine engine(vm);
+  engine.set_translate_threshold(0);
+  ASSERT_FALSE(engine.advance(30).exception);
+  const Thread& t = a.left_stack[0];
+  EXPECT_EQ(t.regs[2], 28u);
+  EXPECT_EQ(t.regs[3], 28u);
+  EXPECT_EQ(t.regs[4], 0u);
+  EXPECT_EQ(t.regs[5], 28u);
+  EXPECT_EQ(t.regs[6], 7u);
+  EXPECT_EQ(engine.stats().insns_helper, 0u);
+  EXPECT_GT(engine.stats().jit_steps, 25u);
+}
+
+// The slow paths of loads and stores share one thunk each (jit_load_slow, jit_store_slow), with
+// registers cached across them: a load's TLB fill and retry, a load from an absent page (the
+// zero page), a store granted write permission and retried, a store the fill declines (on the
+// page of the LL word) run through the interpreter, both kinds of store in a delay slot. Every
+// budget stops somewhere else; the counters show each path was taken.
+TEST(JitEngine, LoadAndStoreSlowPathsThroughTheSharedThunksStayExact) {
+  const std::vector<uint32_t> program = {
+      i_type(Op::lui, 0, 1, Data >> 16),       // $1 = Data (the LL word's page)
+      i_type(Op::daddiu, 1, 2, PageSize),      // $2 = the next page
+      i_type(Op::daddiu, 0, 8, 3),             // $8 = 3
+      r_type(Op::daddu, 8, 8, 8),              // $8 = 6
+      i_type(Op::ld, 1, 9, 16),                // TLB miss, fill, retry
+      r_type(Op::daddu, 9, 8, 9),              // $9 += $8
+      i_type(Op::sd, 1, 9, 24),                // declined: runs in the interpreter
+      i_type(Op::sd, 2, 8, 16),                // write permission, retry
+      i_type(Op::lui, 0, 3, 8),                // $3 = 0x80000 (no page there)
+      i_type(Op::ld, 3, 10, 0),                // the zero page
+      r_type(Op::daddu, 10, 9, 10),            // $10 = $9
+      r_type(Op::daddu, 8, 10, 8),             // $8 += $10
+      i_type(Op::bne, 8, 0, 3),                // taken: skips the first loop
+      i_type(Op::sd, 2, 8, 32),                // delay slot: permission, retry
+      i_type(Op::beq, 0, 0, 0xFFFF),           // (not reached)
+      Nop,
+      i_type(Op::beq, 0, 0, 0xFFFF),           // loop here
+      i_type(Op::sd, 1, 8, 40)};               // delay slot: declined, the interpreter
+  State state = make_state(program);
+  std::vector<uint8_t> next_page(PageSize, 0x22);
+  state.memory.write_bytes(Data + PageSize, next_page.data(), next_page.size());
+  state.ll_reservation_status = 1;
+  state.ll_address = Data + 0x200;
+  state.ll_owner_thread = 0;
+  for (Word budget = 1; budget <= 24; ++budget) EXPECT_EQ(run_both(state, 60, budget), "") << budget;
+  State a = state;
+  Vm vm(a);
+  jit::JitEngine engine(vm);
+  engine.set_translate_threshold(0);
+  ASSERT_FALSE(engine.advance(60).exception);
+  const Thread& t = a.left_stack[0];
+  EXPECT_EQ(t.regs[9], Word{0x1111111111111111} + 6);
+  EXPECT_EQ(t.regs[8], Word{0x1111111111111111} + 12);
+  EXPECT_EQ(a.memory.read_word(Data + 24), t.regs[9]);
+  EXPECT_EQ(a.memory.read_word(Data + PageSize + 16), 6u);
+  EXPECT_EQ(a.memory.read_word(Data + 40), t.regs[8]);
+  EXPECT_EQ(a.ll_reservation_status, 1u);
+  EXPECT_GE(engine.stats().tlb_fills, 2u);
+  EXPECT_GE(engine.stats().store_fills_granted, 1u);
+  EXPECT_GT(engine.stats().store_fills, engine.stats().store_fills_granted);
+  EXPECT_EQ(engine.stats().insns_helper, 0u);
+  EXPECT_GT(engine.stats().jit_steps, 50u);
+}
+
 }  // namespace
 }  // namespace cannonball

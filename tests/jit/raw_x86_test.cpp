@@ -234,6 +234,11 @@ TEST(RawX86, JumpsMatchXbyak) {
   expected.L(target);
   uint8_t buf[8];
   EXPECT_EQ(raw(buf, x86::jmp_rel32(buf)), expected.bytes());
+  Assembler call;
+  Label callee;
+  call.call(callee);
+  call.L(callee);
+  EXPECT_EQ(raw(buf, x86::call_rel32(buf)), call.bytes());
   Assembler indirect;
   Label cell;
   indirect.jmp(qword[rip + cell]);
