@@ -60,7 +60,7 @@ void write_stored(const uint8_t* in, size_t size, uint8_t* out) {
     const size_t block = size < StoredBlockMax ? size : StoredBlockMax;
     put_stored_block_header(out, block, block == size);
     out += 5;
-    std::memcpy(out, in, block);
+    if (block != 0) std::memcpy(out, in, block);  // an empty member's `in` may be null
     out += block;
     in += block;
     size -= block;
