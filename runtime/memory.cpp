@@ -50,16 +50,21 @@ class PagePool {
   static constexpr size_t ChunkSize = size_t{2} << 20;
 
   void* allocate() {
-    std::lock_guard lock(mutex_);
-    if (free_ != nullptr) {
-      FreeSlot* slot = free_;
-      free_ = slot->next;
-      return slot;
+    {
+      std::lock_guard lock(mutex_);
+      if (void* slot = take()) return slot;
     }
-    if (next_ == end_) new_chunk();
-    void* slot = next_;
-    next_ += SlotSize;
-    return slot;
+    // A new chunk is mapped and populated outside the lock, so that loaders filling pages on
+    // several cores take their first-touch faults side by side, not one chunk at a time.
+    uint8_t* chunk = map_chunk();
+    std::lock_guard lock(mutex_);
+    if (next_ == end_) {
+      next_ = chunk;
+      end_ = chunk + ChunkSize / SlotSize * SlotSize;
+    } else {
+      spare_chunks_.push_back(chunk);  // another thread got there first: used when it runs out
+    }
+    return take();
   }
   void release(void* p) {
     std::lock_guard lock(mutex_);
@@ -72,17 +77,38 @@ class PagePool {
   struct FreeSlot {
     FreeSlot* next;
   };
-  void new_chunk() {
-    void* chunk = ::mmap(nullptr, ChunkSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  // A free slot, or null when the chunks are used up (under the lock).
+  void* take() {
+    if (free_ != nullptr) {
+      FreeSlot* slot = free_;
+      free_ = slot->next;
+      return slot;
+    }
+    if (next_ == end_ && !spare_chunks_.empty()) {
+      next_ = spare_chunks_.back();
+      end_ = next_ + ChunkSize / SlotSize * SlotSize;
+      spare_chunks_.pop_back();
+    }
+    if (next_ == end_) return nullptr;
+    void* slot = next_;
+    next_ += SlotSize;
+    return slot;
+  }
+  // Populated up front (MAP_POPULATE): one call faults in all 512 pages of the chunk, which
+  // costs less CPU than 512 first-touch faults (README, "State files and merkle roots at GiB
+  // scale").
+  static uint8_t* map_chunk() {
+    void* chunk =
+        ::mmap(nullptr, ChunkSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     if (chunk == MAP_FAILED) throw std::bad_alloc();
-    next_ = static_cast<uint8_t*>(chunk);  // page-aligned, so every slot is SlotAlign-aligned
-    end_ = next_ + ChunkSize / SlotSize * SlotSize;
+    return static_cast<uint8_t*>(chunk);  // page-aligned, so every slot is SlotAlign-aligned
   }
 
   std::mutex mutex_;
   FreeSlot* free_ = nullptr;
   uint8_t* next_ = nullptr;
   uint8_t* end_ = nullptr;
+  std::vector<uint8_t*> spare_chunks_;
 };
 
 // Never destroyed: pages may be released during static destruction.
@@ -115,9 +141,17 @@ struct PagePoolAllocator {
 
 std::shared_ptr<Page> make_page() {
 #if CANNONBALL_PAGE_POOL
-  return std::allocate_shared<Page>(PagePoolAllocator<Page>());
+  return std::allocate_shared<Page>(PagePoolAllocator<Page>());  // value-initialised: bytes zero
 #else
   return std::make_shared<Page>();
+#endif
+}
+
+std::shared_ptr<Page> make_page_for_overwrite() {
+#if CANNONBALL_PAGE_POOL
+  return std::allocate_shared_for_overwrite<Page>(PagePoolAllocator<Page>());
+#else
+  return std::make_shared_for_overwrite<Page>();
 #endif
 }
 
@@ -180,6 +214,15 @@ void build_page_trees(const Page* const* pages, PageTree* trees, size_t count) {
 
 const Hash32& zero_hash(unsigned height) { return zero_hashes().levels[height]; }
 
+void page_roots(const Page* const* pages, Hash32* roots, size_t count) {
+  PageTree trees[PageGroup];
+  for (size_t first = 0; first < count; first += PageGroup) {
+    const size_t group = std::min(PageGroup, count - first);
+    build_page_trees(pages + first, trees, group);
+    for (size_t i = 0; i < group; ++i) roots[first + i] = trees[i].nodes[1];
+  }
+}
+
 // Never destroyed, so the static reference is always there: no Memory ever holds the page alone,
 // which makes the first write to it clone it, and it is never marked dirty or as holding code.
 const std::shared_ptr<Page>& shared_zero_page() {
@@ -224,6 +267,7 @@ Memory& Memory::operator=(Memory&& other) noexcept {
   dirty_pages_ = std::move(other.dirty_pages_);
   clean_epoch_ = other.clean_epoch_;
   nodes_ = std::move(other.nodes_);
+  loaded_nodes_ = std::move(other.loaded_nodes_);
   code_write_hook_ = other.code_write_hook_;
   code_write_ctx_ = other.code_write_ctx_;
   layout_version_ = other.layout_version_;
@@ -237,7 +281,9 @@ Memory& Memory::operator=(Memory&& other) noexcept {
 Memory& Memory::operator=(const Memory& other) {
   if (this == &other) return *this;
   const_cast<Memory&>(other).finish_background_hash();
+  const_cast<Memory&>(other).link_loaded_nodes();
   background_.reset();
+  loaded_nodes_.clear();
   pages_.clear();
   cache_ = {};
   dirty_pages_.clear();
@@ -353,6 +399,38 @@ void Memory::load_page(Word page_index, std::shared_ptr<Page>& page) {
   entry = CacheEntry{page_index, raw, &it->second};
 }
 
+void Memory::load_filled_page(Word page_index, std::shared_ptr<Page> page, const Hash32* root) {
+  assert(pages_.find(page_index) == pages_.end());
+  if (!page) {
+    insert_zero_page(page_index);
+    return;
+  }
+  assert(held_alone(page));
+  page->index = page_index;
+  page->merkle_dirty = false;
+  page->has_code = false;
+  auto [it, inserted] = pages_.emplace(page_index, std::move(page));
+  Page* raw = it->second.get();
+  if (root) {
+    const Word gindex = (Word{1} << PageDepth) | page_index;
+    nodes_[gindex] = *root;
+    assert(loaded_nodes_.empty() || loaded_nodes_.back() < gindex);
+    loaded_nodes_.push_back(gindex);
+  } else {
+    mark_dirty(*raw);
+  }
+  ++layout_version_;
+  CacheEntry& entry = cache_[page_index & (CacheSize - 1)];
+  entry = CacheEntry{page_index, raw, &it->second};
+}
+
+void Memory::link_loaded_nodes() {
+  if (loaded_nodes_.empty()) return;
+  std::vector<Word> level = std::move(loaded_nodes_);
+  loaded_nodes_.clear();
+  update_upper_nodes(std::move(level));
+}
+
 std::vector<Word> Memory::sorted_page_indices() const {
   std::vector<Word> indices;
   indices.reserve(pages_.size());
@@ -415,13 +493,8 @@ namespace {
 
 // The page roots of `pages` into `roots`, groups of PageGroup pages at a time.
 void hash_page_group_range(const std::vector<Page*>& pages, std::vector<Hash32>& roots, size_t begin, size_t end) {
-  PageTree trees[PageGroup];
-  for (size_t group = begin; group < end; ++group) {
-    const size_t first = group * PageGroup;
-    const size_t count = std::min(PageGroup, pages.size() - first);
-    build_page_trees(pages.data() + first, trees, count);
-    for (size_t i = 0; i < count; ++i) roots[first + i] = trees[i].nodes[1];
-  }
+  const size_t first = begin * PageGroup;
+  page_roots(pages.data() + first, roots.data() + first, std::min(end * PageGroup, pages.size()) - first);
 }
 
 size_t page_groups(size_t pages) { return (pages + PageGroup - 1) / PageGroup; }
@@ -436,6 +509,7 @@ void Memory::BackgroundHash::hash_groups() {
 
 void Memory::flush_dirty_pages(const std::function<bool(const Page&)>& select) {
   finish_background_hash();
+  link_loaded_nodes();
   if (dirty_pages_.empty()) return;
   std::vector<Page*> pages, kept;
   pages.reserve(dirty_pages_.size());

@@ -11,8 +11,9 @@
 //    first write like any shared page. Its `index` is meaningless: the page table's key is the
 //    index of a shared page;
 //  - `nodes_` holds a hash for every tree node at depth <= PageDepth whose subtree contains an
-//    allocated page and is up to date for all pages not in `dirty_pages_`; absent nodes hash to
-//    the zero hash of their height;
+//    allocated page and is up to date for all pages not in `dirty_pages_`, except the ancestors
+//    of the page nodes listed in `loaded_nodes_` (linked before any root, proof or copy); absent
+//    nodes hash to the zero hash of their height;
 //  - nothing is hashed on the write path: roots and proofs flush the dirty pages on demand;
 //  - copies share pages copy-on-write: a page held by more than one Memory is merkle-clean and
 //    immutable; the first write through any holder clones it (`page_for_write`), and the JIT makes
@@ -40,7 +41,8 @@ inline constexpr size_t PageWords = PageSize / 8;
 using MemProof = std::array<uint8_t, MemProofSize>;
 
 struct Page {
-  alignas(64) uint8_t bytes[PageSize] = {};
+  // Zero in every page make_page hands out; undefined from make_page_for_overwrite.
+  alignas(64) uint8_t bytes[PageSize];
   Word index = 0;  // for a page held alone; the shared zero page holds none
   bool merkle_dirty = false;
   // Set by the JIT when the page holds translated code; a write then calls the code-write hook.
@@ -49,6 +51,13 @@ struct Page {
 
 // A new all-zero page (from the page pool in optimised builds; see memory.cpp).
 std::shared_ptr<Page> make_page();
+// A new page whose bytes the caller overwrites in full (a loader): they start undefined, so the
+// first touch of a fresh page is the caller's copy rather than a zeroing pass before it.
+std::shared_ptr<Page> make_page_for_overwrite();
+
+// The merkle roots of whole pages (128 leaves each) into roots[0, count), eight pages at a time
+// on the widest keccak kernel. An all-zero page's root is zero_hash(PageHeight).
+void page_roots(const Page* const* pages, Hash32* roots, size_t count);
 
 // The hash of an empty subtree of the given height (0 = a 32-byte zero leaf, 59 = empty memory).
 const Hash32& zero_hash(unsigned height);
@@ -103,6 +112,12 @@ class Memory {
   // one. About half of an op-program prestate's pages are all zero: they then take no memory,
   // no first-touch page fault, and no hashing.
   void load_page(Word page_index, std::shared_ptr<Page>& page);
+  // For loaders that checked the page already: the absent page at `page_index` becomes `page`
+  // (held by the caller alone, bytes filled, not all zero), or the shared zero page when `page`
+  // is null. With a `root` (page_roots of these bytes) the page is loaded clean: its node is set
+  // now and the nodes above it are computed by the next root or proof, together with those of
+  // every page loaded this way before it; without one it is dirty, like load_page's.
+  void load_filled_page(Word page_index, std::shared_ptr<Page> page, const Hash32* root);
   // The existing page held by this Memory alone (cloned if shared), or null if absent.
   Page* own_page(Word page_index);
   // Marks a page changed through a raw pointer (the JIT's store path uses this once per page).
@@ -198,6 +213,8 @@ class Memory {
   // Recomputes the nodes above the pages whose page-level nodes (sorted generalized indices at
   // depth PageDepth) were just set.
   void update_upper_nodes(std::vector<Word> level);
+  // The nodes above the pages load_filled_page set with a root (`loaded_nodes_`), computed.
+  void link_loaded_nodes();
   Hash32 node_hash(Word gindex, unsigned height) const;
   const Hash32& node_ref(Word gindex, unsigned height) const;
 
@@ -206,6 +223,9 @@ class Memory {
   std::vector<Page*> dirty_pages_;
   Word clean_epoch_ = 0;
   std::unordered_map<Word, Hash32> nodes_;  // generalized index (depth <= PageDepth) -> hash
+  // Page-level nodes set by load_filled_page whose ancestors are not computed yet (ascending:
+  // loaders go in page order). Every root, proof and copy links them first.
+  std::vector<Word> loaded_nodes_;
   CodeWriteHook code_write_hook_ = nullptr;
   void* code_write_ctx_ = nullptr;
   uint64_t layout_version_ = 0;

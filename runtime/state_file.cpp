@@ -16,231 +16,13 @@
 #include "runtime/gzip_members.h"
 #include "runtime/hex.h"
 #include "runtime/parallel.h"
+#include "runtime/state_file_sources.h"
 
 namespace cannonball {
+
+using namespace state_io;  // NOLINT(google-build-using-namespace): the parser's own sources
+
 namespace {
-
-std::string errno_text() { return std::strerror(errno); }
-
-// ---- byte sources: the parser pulls exactly the bytes it needs, so nothing is inflated or
-// allocated ahead of the header and field checks ----
-
-class ByteSource {
- public:
-  virtual ~ByteSource() = default;
-  // Up to `size` bytes into `out`; 0 only at the end of the data. Throws StateFileError.
-  virtual size_t read_some(uint8_t* out, size_t size) = 0;
-};
-
-class MemorySource final : public ByteSource {
- public:
-  MemorySource(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  size_t read_some(uint8_t* out, size_t size) override {
-    const size_t n = std::min(size, size_ - pos_);
-    if (n == 0) return 0;  // an empty input may have no data pointer at all
-    std::memcpy(out, data_ + pos_, n);
-    pos_ += n;
-    return n;
-  }
-
- private:
-  const uint8_t* data_;
-  size_t size_;
-  size_t pos_ = 0;
-};
-
-// Buffer sizes for a file of `file_size` bytes (0: unknown): a small file gets a small buffer
-// rather than the full one, which is allocated, touched and freed for every file read.
-size_t buffer_size_for(uint64_t file_size, size_t full) {
-  if (file_size == 0) return full;
-  return static_cast<size_t>(std::clamp<uint64_t>(file_size + 1, 4096, full));
-}
-
-class FileSource final : public ByteSource {
- public:
-  FileSource(int fd, std::string path, uint64_t file_size = 0)
-      : fd_(fd), path_(std::move(path)), buffer_size_(buffer_size_for(file_size, Buffer)) {}
-  size_t read_some(uint8_t* out, size_t size) override {
-    if (pos_ == end_) {
-      if (size >= buffer_size_) return read_raw(out, size);  // large reads bypass the buffer
-      pos_ = 0;
-      end_ = read_raw(buffer_.get(), buffer_size_);
-      if (end_ == 0) return 0;
-    }
-    const size_t n = std::min(size, end_ - pos_);
-    std::memcpy(out, buffer_.get() + pos_, n);
-    pos_ += n;
-    return n;
-  }
-
- private:
-  static constexpr size_t Buffer = 1 << 20;
-  size_t read_raw(uint8_t* out, size_t size) {
-    for (;;) {
-      const ssize_t n = ::read(fd_, out, size);
-      if (n >= 0) return static_cast<size_t>(n);
-      if (errno != EINTR) throw StateFileError("cannot read " + path_ + ": " + errno_text());
-    }
-  }
-  int fd_;
-  std::string path_;
-  size_t buffer_size_;
-  std::unique_ptr<uint8_t[]> buffer_ = std::make_unique_for_overwrite<uint8_t[]>(buffer_size_);
-  size_t pos_ = 0, end_ = 0;
-};
-
-// Streaming gzip over any source: every member of a multi-member file in turn (as gzip -d and
-// Go's reader do), inflating straight into the caller's buffer.
-class GzipStreamSource final : public ByteSource {
- public:
-  GzipStreamSource(ByteSource& in, std::string path, uint64_t file_size = 0)
-      : in_(in), path_(std::move(path)), buffer_size_(buffer_size_for(file_size, Buffer)) {
-    if (inflateInit2(&zs_, 15 + 16) != Z_OK) throw StateFileError("zlib initialisation failed");
-  }
-  ~GzipStreamSource() override { inflateEnd(&zs_); }
-  size_t read_some(uint8_t* out, size_t size) override {
-    size = std::min<size_t>(size, 1u << 30);
-    zs_.next_out = out;
-    zs_.avail_out = static_cast<uInt>(size);
-    while (zs_.avail_out == size && !done_) {
-      if (zs_.avail_in == 0 && !fill()) {
-        if (at_member_start_ && members_ > 0) {
-          done_ = true;
-          break;
-        }
-        throw StateFileError(path_ + ": truncated gzip data");
-      }
-      if (at_member_start_ && members_ > 0 && zs_.next_in[0] != 0x1f)
-        throw StateFileError(path_ + ": trailing bytes after the gzip stream");
-      at_member_start_ = false;
-      const int rc = inflate(&zs_, Z_NO_FLUSH);
-      if (rc == Z_STREAM_END) {
-        ++members_;
-        at_member_start_ = true;
-        inflateReset(&zs_);
-      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-        throw StateFileError(path_ + ": corrupt gzip data" + (zs_.msg ? std::string(" (") + zs_.msg + ")" : ""));
-      }
-    }
-    return size - zs_.avail_out;
-  }
-
- private:
-  bool fill() {
-    const size_t n = in_.read_some(buffer_.get(), buffer_size_);
-    zs_.next_in = buffer_.get();
-    zs_.avail_in = static_cast<uInt>(n);
-    return n > 0;
-  }
-  static constexpr size_t Buffer = 1 << 18;
-  ByteSource& in_;
-  std::string path_;
-  size_t buffer_size_;
-  std::unique_ptr<uint8_t[]> buffer_ = std::make_unique_for_overwrite<uint8_t[]>(buffer_size_);
-  z_stream zs_{};
-  bool at_member_start_ = true;
-  bool done_ = false;
-  size_t members_ = 0;
-};
-
-// A file written by this VM: every member's place is known from its header, so members are
-// inflated in batches on every core. The first batch is one member, so the state header is
-// checked after at most MaxMemberInput bytes of output.
-class ParallelGzipSource final : public ByteSource {
- public:
-  struct Member {
-    uint64_t offset;
-    uint64_t size;
-    uint32_t isize;
-  };
-  // Thrown when the file is not laid out as this writer lays it out (the caller then re-reads
-  // it as a plain stream, which decides).
-  struct NotIndexed {};
-
-  ParallelGzipSource(int fd, std::string path, std::vector<Member> members)
-      : fd_(fd), path_(std::move(path)), members_(std::move(members)) {}
-
-  // The member list of an indexed file, or empty when it is not one.
-  static std::vector<Member> index(int fd, uint64_t file_size) {
-    std::vector<Member> members;
-    uint64_t offset = 0;
-    uint8_t header[gzip_members::HeaderSize];
-    uint8_t trailer[gzip_members::TrailerSize];
-    while (offset < file_size) {
-      if (file_size - offset < gzip_members::HeaderSize + gzip_members::TrailerSize) return {};
-      if (!pread_all(fd, header, sizeof header, offset)) return {};
-      const uint64_t size = gzip_members::member_size_from_header(header);
-      if (size == 0 || size > file_size - offset) return {};
-      if (!pread_all(fd, trailer, sizeof trailer, offset + size - sizeof trailer)) return {};
-      const uint32_t isize = gzip_members::member_isize(trailer, sizeof trailer);
-      // Deflate expands at most 1032:1, so a member claiming more output is not honest; this
-      // also bounds what a batch allocates by what its compressed bytes can really hold.
-      if (isize == 0 || isize > gzip_members::MaxMemberInput || isize > 1032 * size) return {};
-      members.push_back({offset, size, isize});
-      offset += size;
-    }
-    return members;
-  }
-
-  size_t read_some(uint8_t* out, size_t size) override {
-    while (current_ == batch_.size() || pos_ == batch_[current_].size()) {
-      if (current_ < batch_.size()) {
-        ++current_;
-        pos_ = 0;
-        if (current_ < batch_.size()) continue;
-      }
-      if (next_member_ == members_.size()) return 0;
-      load_batch();
-    }
-    const std::vector<uint8_t>& data = batch_[current_];
-    const size_t n = std::min(size, data.size() - pos_);
-    std::memcpy(out, data.data() + pos_, n);
-    pos_ += n;
-    return n;
-  }
-
- private:
-  static bool pread_all(int fd, uint8_t* out, size_t size, uint64_t offset) {
-    while (size > 0) {
-      const ssize_t n = ::pread(fd, out, size, static_cast<off_t>(offset));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      out += n;
-      size -= static_cast<size_t>(n);
-      offset += static_cast<uint64_t>(n);
-    }
-    return true;
-  }
-
-  void load_batch() {
-    const size_t count = next_member_ == 0 ? 1 : std::min<size_t>(members_.size() - next_member_, 4 * worker_count());
-    batch_.resize(count);
-    compressed_.resize(count);
-    bool ok = true;
-    std::vector<char> member_ok(count, 0);
-    parallel_ranges(count, 1, [&](size_t begin, size_t end) {
-      for (size_t i = begin; i < end; ++i) {
-        const Member& m = members_[next_member_ + i];
-        compressed_[i].resize(m.size);
-        batch_[i].resize(m.isize);
-        member_ok[i] = pread_all(fd_, compressed_[i].data(), m.size, m.offset) &&
-                       gzip_members::inflate_member(compressed_[i].data(), m.size, batch_[i].data(), m.isize);
-      }
-    });
-    for (char c : member_ok) ok = ok && c;
-    if (!ok) throw NotIndexed{};
-    next_member_ += count;
-    current_ = 0;
-    pos_ = 0;
-  }
-
-  int fd_;
-  std::string path_;
-  std::vector<Member> members_;
-  size_t next_member_ = 0;
-  std::vector<std::vector<uint8_t>> batch_, compressed_;
-  size_t current_ = 0, pos_ = 0;
-};
 
 // ---- the parser (spec §11.1), field by field ----
 
@@ -285,6 +67,13 @@ class Parser {
     uint8_t b[4];
     read(b, 4, what);
     return load_be32(b);
+  }
+  // The page the source filled from the next PageSize bytes (a record's body), if it did; the
+  // parser's own buffer is empty there, since sources stop short of a filled body.
+  bool take_filled_page(FilledPage& out) {
+    if (next_ != end_ || !in_.take_filled_page(out)) return false;
+    pos_ += PageSize;
+    return true;
   }
   // Counts what is left (up to a bound); 0 means the data ended with the state.
   size_t trailing_bytes() {
@@ -333,6 +122,7 @@ State parse_state(ByteSource& source, bool& canonical) {
   Parser body(source, 1);
   State state;
   const Word page_count = body.u64("page count");
+  source.expect_page_records(1 + 8, page_count);  // the version byte, the count, then the records
   bool have_previous = false;
   Word previous = 0;
   std::shared_ptr<Page> page;  // filled, then handed to the memory (kept when it is all zero)
@@ -346,7 +136,12 @@ State parse_state(ByteSource& source, bool& canonical) {
                                : "page indices out of order: " + hex_word(index) + " after " + hex_word(previous));
     have_previous = true;
     previous = index;
-    if (!page) page = make_page();
+    FilledPage filled;
+    if (body.take_filled_page(filled)) {
+      state.memory.load_filled_page(index, std::move(filled.page), filled.hashed ? &filled.root : nullptr);
+      continue;
+    }
+    if (!page) page = make_page_for_overwrite();
     body.read(page->bytes, PageSize, "page data");
     state.memory.load_page(index, page);
   }
@@ -700,7 +495,7 @@ State read_state_file(const std::string& path) {
   return read_state_file(path, origin);
 }
 
-State read_state_file(const std::string& path, StateFileOrigin& origin) {
+State read_state_file(const std::string& path, StateFileOrigin& origin, const StateReadOptions& options) {
   if (!is_binary_state_path(path))
     throw StateFileError("unsupported state file " + path + ": the name must end in .bin or .bin.gz");
   try {
@@ -725,7 +520,7 @@ State read_state_file(const std::string& path, StateFileOrigin& origin) {
     auto members = ParallelGzipSource::index(fd.get(), static_cast<uint64_t>(info.st_size));
     if (!members.empty()) {
       try {
-        ParallelGzipSource source(fd.get(), path, std::move(members));
+        ParallelGzipSource source(fd.get(), path, std::move(members), options.hash_pages);
         State state = parse_state(source, canonical);
         origin.reusable = canonical;  // this writer's layout: every member was indexed and read
         return state;

@@ -32,7 +32,15 @@ struct StateFileOrigin {
   int64_t mtime_ns = 0;
   bool reusable = false;
 };
-State read_state_file(const std::string& path, StateFileOrigin& origin);
+struct StateReadOptions {
+  // Compute the page roots of the merkle tree while loading, each page on the core that copies it
+  // into memory while its bytes are in that core's cache, for callers that need the root next
+  // (`witness`). Done for the pages of this writer's .bin.gz layout that the parallel reader
+  // fills; the others are hashed by the first root as usual. Off for a run: its first step needs
+  // no root.
+  bool hash_pages = false;
+};
+State read_state_file(const std::string& path, StateFileOrigin& origin, const StateReadOptions& options = {});
 // Writes the state read from `origin` to `path` by copying that file (temp file + rename, every
 // write checked), instead of encoding and compressing it again, and returns true. Returns false
 // having written nothing when the copy could not stand for what write_state_file writes: the file

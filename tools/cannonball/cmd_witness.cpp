@@ -18,7 +18,8 @@ int witness_main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) { return parse_error_exit(app, e); }
   State state;
   try {
-    state = read_state_file(input);
+    StateFileOrigin origin;
+    state = read_state_file(input, origin, {.hash_pages = true});  // the witness needs the root next
   } catch (const StateFileError& e) { throw CliError(std::string("invalid input state: ") + e.what()); }
   const StateWitness witness = encode_witness(state);
   if (!output.empty()) {
