@@ -135,9 +135,10 @@ TEST(ParallelGzipSource, ClaimsOfMoreRecordsThanTheDataHoldsFillOnlyWhatIsThere)
     state_io::FilledPage filled;
     if (source.take_filled_page(filled)) {
       ++taken;
-      rest.insert(rest.end(), filled.page ? filled.page->bytes : nullptr,
-                  filled.page ? filled.page->bytes + PageSize : nullptr);
-      if (!filled.page) rest.insert(rest.end(), PageSize, 0);
+      if (filled.page)
+        rest.insert(rest.end(), filled.page->bytes, filled.page->bytes + PageSize);
+      else
+        rest.insert(rest.end(), PageSize, 0);
       continue;
     }
     uint8_t buffer[3000];
