@@ -34,9 +34,7 @@ struct StateFileOrigin {
 };
 State read_state_file(const std::string& path, StateFileOrigin& origin);
 // Writes the state read from `origin` to `path` by copying that file (temp file + rename, every
-// write checked), instead of encoding and compressing it again, and returns true; when `path`
-// is that very file (same device and inode), unchanged since it was read, it is left as it is
-// and true returned. Returns false
+// write checked), instead of encoding and compressing it again, and returns true. Returns false
 // having written nothing when the copy could not stand for what write_state_file writes: the file
 // changed since it was read, is not `reusable`, or differs from `path` in compression (.bin /
 // .bin.gz).
