@@ -18,13 +18,22 @@ too (built once under build/rev-<sha>/, as bench/compare_revisions.sh does), and
 both side by side: "before" is REV, "after" this tree.
 
 usage: bench/challenger.py [--rounds 3] [--workloads geth-medium,bigmem,op-program-tiny-valid]
-                           [--kinds plain,info-at,snapshot-at,proof-at,debug-info,all] [--out bench/results]
-                           [--before REV]
+                           [--kinds plain,info-at,snapshot-at,proof-at,debug-info,all,all+resumed]
+                           [--out bench/results]
+                           [--before REV] [--session-nice -10]
+
+Every run writes into an empty directory of its own, and each round takes the kinds in a rotated
+order. The JSON keeps, per run, the context switches (involuntary ones: the run was runnable and
+waited for a core) and the load average. With --session-nice N every run is a session of its own
+whose autogroup nice is N: the kernel's autogroup scheduling shares the CPUs equally between
+sessions whatever their processes' nice, so on a machine running other sessions (fuzzers at "nice
+10" included) a plain run gets about half a core and its wall time is about twice its CPU time.
 """
 import argparse
 import glob
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -71,11 +80,29 @@ def final_step(state):
     return json.loads(cb("witness", "--input", state).stdout)["step"]
 
 
-def timed(cmd):
-    """Wall seconds, CPU seconds (user + system of the VM and the processes it waited for) and
-    peak RSS (KiB) of one run."""
+def in_session(nice):
+    """A preexec_fn that starts the run in a session of its own whose autogroup has `nice` (None:
+    the caller's session, unchanged). With the kernel's autogroup scheduling (on by default) a nice
+    value orders threads only within their session; sessions share the CPUs equally whatever their
+    processes' nice, so a fuzzer "at nice 10" in its own session takes as much as the VM. Raising
+    the measured session's weight takes most of that share back (root only for nice < 0)."""
+    if nice is None:
+        return None
+
+    def enter():
+        os.setsid()
+        with open("/proc/self/autogroup", "w") as f:
+            f.write(str(nice))
+    return enter
+
+
+def timed(cmd, session_nice=None):
+    """Wall seconds, CPU seconds (user + system of the VM and the processes it waited for), peak
+    RSS (KiB) and context switches (voluntary: the run waited for something; involuntary: it was
+    runnable and another thread took the core) of one run."""
     start = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=in_session(session_nice))
     err_chunks = []
     t = threading.Thread(target=lambda: err_chunks.append(p.stderr.read()))
     t.start()
@@ -85,7 +112,8 @@ def timed(cmd):
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {''.join(err_chunks)[-2000:]}")
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+    return {"wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime, "rss_kib": ru.ru_maxrss,
+            "voluntary_switches": ru.ru_nvcsw, "involuntary_switches": ru.ru_nivcsw, "load1": os.getloadavg()[0]}
 
 
 # op-challenger's flags, one at a time and all together. DIR is the run's output directory, N the
@@ -96,10 +124,11 @@ def flag_sets(out, proof_step):
     proof = ["--proof-at", f"={proof_step}", "--proof-fmt", out + "/%d.json.gz"]
     debug = ["--debug-info", out + "/debug.json"]
     return {"plain": [], "info-at": info, "snapshot-at": snap, "proof-at": proof, "debug-info": debug,
-            "all": info + snap + proof + debug}
+            "all": info + snap + proof + debug, "resumed": []}
 
 
-def measure(name, start_state, host_args, rounds, tmp, kinds, sides):
+def measure(name, start_state, host_args, rounds, tmp, kinds, sides, session_nice=None):
+    start_step = final_step(start_state)
     # The trace length: run once to the end.
     end = os.path.join(tmp, name.replace(" ", "-") + "-end.bin.gz")
     cb("run", "--engine", "jit", "--input", start_state, "--output", end, "--meta", "", *host_args)
@@ -107,19 +136,39 @@ def measure(name, start_state, host_args, rounds, tmp, kinds, sides):
     proof_step = max(1, steps - 1000)
     stop = f"={proof_step + 1}"
     out = os.path.join(tmp, name.replace(" ", "-") + "-flags")
-    os.makedirs(out, exist_ok=True)
-    sets = flag_sets(out, proof_step)
     args = ["run", "--engine", "jit", "--input", start_state, "--output", "", "--meta", "", "--stop-at", stop]
     rows = {side: {k: [] for k in kinds} for side in sides}
-    for _ in range(rounds):  # alternating, so that load on the machine hits every kind and side alike
-        for kind in kinds:
-            for side, binary in sides.items():
-                wall, cpu, rss = timed([binary, *args] + sets[kind] + host_args)
-                rows[side][kind].append({"wall_s": wall, "cpu_s": cpu, "rss_kib": rss})
-    snapshots = len(glob.glob(out + "/*.bin.gz"))
+    snapshots = 0
+    # Alternating, so that load on the machine hits every kind and side alike; each round starts at
+    # another kind and takes the sides in the other order, so that no kind always follows the same
+    # one (a periodic disturbance, such as the page cache writing back the last run's files, would
+    # otherwise land on the same kind every round).
+    for round_index in range(rounds):
+        shift = round_index % len(kinds)
+        order = list(sides.items())
+        if round_index % 2:
+            order.reverse()
+        for kind in kinds[shift:] + kinds[:shift]:
+            sets = flag_sets(out, proof_step)
+            for side, binary in order:
+                # Every run writes into an empty directory, as op-challenger's runs write new names;
+                # replacing the last run's files would free their blocks inside the timed run.
+                os.makedirs(out)
+                flags = [f for part in kind.split("+") for f in sets[part]]  # "proof-at+info-at": both
+                run_args = args
+                if "resumed" in kind.split("+"):
+                    # op-challenger's runs after the first start from a snapshot in the directory
+                    # they write snapshots to: the input is DIR/<start step>.bin.gz, a copy of the
+                    # start state made before the timed run.
+                    resumed = os.path.join(out, f"{start_step}.bin.gz")
+                    shutil.copyfile(start_state, resumed)
+                    run_args = [resumed if a == start_state else a for a in args]
+                rows[side][kind].append(timed([binary, *run_args] + flags + host_args, session_nice))
+                snapshots = max(snapshots, len(glob.glob(out + "/*.bin.gz")))
+                shutil.rmtree(out)
     results = {}
     for side in sides:
-        med = {k: {m: statistics.median(r[m] for r in rows[side][k]) for m in ("wall_s", "cpu_s", "rss_kib")}
+        med = {k: {m: statistics.median(r[m] for r in rows[side][k]) for m in ("wall_s", "cpu_s", "rss_kib", "voluntary_switches", "involuntary_switches")}
                for k in kinds}
         result = {"workload": name, "side": side, "steps": proof_step + 1, "proof_step": proof_step,
                   "snapshots": snapshots, "median": med, "rounds": rows[side]}
@@ -187,9 +236,14 @@ def main():
     cases = opprogram_cases()
     ap.add_argument("--workloads", default=",".join([*WORKLOADS, *cases]))
     ap.add_argument("--kinds", default="plain,info-at,snapshot-at,proof-at,debug-info,all",
-                    help="flag sets to run: plain, info-at, snapshot-at, proof-at, debug-info, all")
+                    help="flag sets to run: plain, info-at, snapshot-at, proof-at, debug-info, all, or several "
+                         "joined by + (proof-at+debug-info); +resumed starts from a copy of the start "
+                         "state in the snapshot directory (all+resumed: op-challenger's later runs)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
     ap.add_argument("--before", help="also run this revision's cannonball (git revision), side by side")
+    ap.add_argument("--session-nice", type=int,
+                    help="run each measured command in a session of its own with this autogroup nice "
+                         "(e.g. -10; see in_session): less disturbed by other sessions' load")
     args = ap.parse_args()
     kinds = args.kinds.split(",")
     head = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -208,7 +262,7 @@ def main():
             else:
                 state, host = os.path.join(tmp, name + ".bin.gz"), []
                 cb("load-elf", "--type", "multithreaded64-5", "--path", WORKLOADS[name], "--out", state, "--meta", "")
-            by_side = measure(name, state, host, args.rounds, tmp, kinds, sides)
+            by_side = measure(name, state, host, args.rounds, tmp, kinds, sides, args.session_nice)
             for side, r in by_side.items():
                 r["label"] = labels[side]
                 results.append(r)

@@ -552,6 +552,13 @@ bool copy_state_file(const StateFileOrigin& origin, const std::string& path) {
            int64_t{info.st_mtim.tv_sec} * 1000000000 + info.st_mtim.tv_nsec == origin.mtime_ns;
   };
   if (!unchanged()) return false;
+  // `path` names the very file that was read (op-challenger's runs from a snapshot: the snapshot
+  // at their start step is their input): it already holds the state, so nothing is written. A
+  // copy would rewrite the whole file only to replace it by the same bytes.
+  struct stat target {};
+  if (::stat(path.c_str(), &target) == 0 && static_cast<uint64_t>(target.st_dev) == origin.device &&
+      static_cast<uint64_t>(target.st_ino) == origin.inode)
+    return true;
   AtomicFile out(path);
   // In the kernel where it can (no copy through user space); by reads and writes where not.
   uint64_t done = 0;

@@ -134,6 +134,18 @@ class CraftedElfTest(CliTestCase):
         self.assertEqual(self.entries(), ["bad.elf"])
 
 
+def wait_for_sigint_handler(pid, timeout=60):
+    """Returns once process `pid` catches SIGINT (its SigCgt mask in /proc); fails after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/status") as f:
+            caught = next(int(line.split()[1], 16) for line in f if line.startswith("SigCgt:"))
+        if caught & (1 << (signal.SIGINT - 1)):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} installed no SIGINT handler within {timeout} s")
+
+
 class LockstepFlagsTest(CliTestCase):
     def test_zero_root_every_and_block_budget_are_errors(self):
         state = self.load()
@@ -147,7 +159,8 @@ class LockstepFlagsTest(CliTestCase):
         state = self.load([0x1000FFFF, 0])
         proc = subprocess.Popen([CANNONBALL, "lockstep", "--input", state], cwd=self.dir,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(1.0)
+        wait_for_sigint_handler(proc.pid)  # a loaded machine can take seconds to get there
+        time.sleep(0.2)
         start = time.monotonic()
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=10)

@@ -20,6 +20,20 @@ def cb(*args, check=True, timeout=300, **kw):
     return subprocess.run([CANNONBALL, *args], capture_output=True, text=True, check=check, timeout=timeout, **kw)
 
 
+def wait_for_child(pid, timeout=60):
+    """Returns once process `pid` has a child process; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                if f.read().split():
+                    return
+        except FileNotFoundError:
+            raise AssertionError(f"process {pid} ended before it started its host")
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} started no host within {timeout} s")
+
+
 class HostileRun(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
@@ -53,7 +67,11 @@ class HostileRun(unittest.TestCase):
                                               *self.hanging_host()),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
-            time.sleep(1.5)  # the claim guest asks for its first pre-image within a few ms
+            # The host is started after the signal handlers are installed: wait for it (a loaded
+            # machine can take seconds to get there), then give the guest time to ask its first
+            # pre-image (a few ms on an idle machine).
+            wait_for_child(proc.pid)
+            time.sleep(0.5)
             start = time.monotonic()
             for sig in signals:
                 proc.send_signal(sig)

@@ -82,6 +82,11 @@ std::vector<Word> random_page_indices(std::mt19937_64& rng, size_t spread) {
   return {pages.begin(), pages.end()};
 }
 
+// Appends the `count` consecutive page indices from `first` to `pages`.
+void append_page_run(std::vector<Word>& pages, Word first, Word count) {
+  for (Word i = 0; i < count; ++i) pages.push_back(first + i);
+}
+
 void write_both(Memory& mem, WordModel& model, Word addr, Word value) {
   mem.write_word(addr, value);
   model[addr] = value;
@@ -699,7 +704,7 @@ TEST(Memory, BackgroundHashingGivesTheNaiveRootWhenHandedOffPagesAreWrittenAgain
     // Many pages in a few clusters, so the helper takes long enough to overlap the writes below.
     std::vector<Word> pages = random_page_indices(rng, 8);
     const Word base = rng() & ((Word{1} << 40) - 1);
-    for (Word i = 0; i < 400; ++i) pages.push_back(base + i);
+    append_page_run(pages, base, 400);
     fill_random(rng, mem, model, pages, 3);
     size_t handed = 0;
     for (int round = 0; round < 6; ++round) {
@@ -753,7 +758,7 @@ TEST(Memory, CopyMoveAndDestructionDuringAHandOffAreSafe) {
   WordModel model;
   Memory mem;
   std::vector<Word> pages;
-  for (Word i = 0; i < 2000; ++i) pages.push_back(0x400 + i);
+  append_page_run(pages, 0x400, 2000);
   fill_random(rng, mem, model, pages, 4);
   const Hash32 expected = naive_root(model);
   ASSERT_TRUE(mem.hash_in_background());
@@ -788,7 +793,7 @@ TEST(Memory, RootRightAfterALargeHandOffIsHashedByBothThreads) {
   WordModel model;
   Memory mem;
   std::vector<Word> pages;
-  for (Word i = 0; i < 3000; ++i) pages.push_back(0x7000 + i);
+  append_page_run(pages, 0x7000, 3000);
   for (int round = 0; round < 4; ++round) {
     fill_random(rng, mem, model, pages, 2);
     ASSERT_TRUE(mem.hash_in_background());

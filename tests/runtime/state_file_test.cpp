@@ -608,8 +608,17 @@ TEST(StateFile, CopyOfAReadFileStandsForItsState) {
     ASSERT_TRUE(copy_state_file(origin, out)) << name;
     EXPECT_EQ(read_raw(out), read_raw(dir.file(name))) << name;
     EXPECT_TRUE(read_state_file(out) == state) << name;
-    // Over the very file it was read from, too (op-challenger's snapshot at its start step).
+    // Over the very file it was read from, too (op-challenger's snapshot at its start step): that
+    // file already holds the state and is left as it is, not rewritten (the same inode, not a new
+    // file renamed over it), under its own name and under another link to it.
+    struct stat before {}, after {};
+    ASSERT_EQ(::stat(dir.file(name).c_str(), &before), 0);
     EXPECT_TRUE(copy_state_file(origin, dir.file(name))) << name;
+    ASSERT_EQ(::link(dir.file(name).c_str(), dir.file("link-" + name).c_str()), 0);
+    EXPECT_TRUE(copy_state_file(origin, dir.file("link-" + name))) << name;
+    ASSERT_EQ(::stat(dir.file(name).c_str(), &after), 0);
+    EXPECT_EQ(after.st_ino, before.st_ino) << name;
+    EXPECT_EQ(after.st_nlink, 2u) << name;
     EXPECT_TRUE(read_state_file(dir.file(name)) == state) << name;
     // Not across compression: a .bin.gz name gets gzip from the writer, not raw bytes.
     const std::string other = has_suffix(name, ".gz") ? dir.file("x.bin") : dir.file("x.bin.gz");
