@@ -172,7 +172,7 @@ constexpr size_t PageGroup = 8;  // pages hashed together, so each level fills t
 
 // Builds the trees of up to PageGroup pages level by level, one batch call per level. A node whose
 // children are both zero subtrees is the zero hash of its height and is not hashed.
-void build_page_trees(const Page* const* pages, PageTree* trees, size_t count) {
+void build_page_trees(const uint8_t* const* bodies, PageTree* trees, size_t count) {
   static constexpr uint8_t ZeroPair[64] = {};
   const uint8_t* lefts[PageGroup * 64];
   const uint8_t* rights[PageGroup * 64];
@@ -188,7 +188,7 @@ void build_page_trees(const Page* const* pages, PageTree* trees, size_t count) {
         const uint8_t* right;
         bool both_zero;
         if (height == 1) {
-          left = pages[p]->bytes + 64 * (node - first);
+          left = bodies[p] + 64 * (node - first);
           right = left + 32;
           both_zero = std::memcmp(left, ZeroPair, 64) == 0;
         } else {
@@ -214,13 +214,59 @@ void build_page_trees(const Page* const* pages, PageTree* trees, size_t count) {
 
 const Hash32& zero_hash(unsigned height) { return zero_hashes().levels[height]; }
 
-void page_roots(const Page* const* pages, Hash32* roots, size_t count) {
+void page_roots(const uint8_t* const* bodies, Hash32* roots, size_t count) {
   PageTree trees[PageGroup];
   for (size_t first = 0; first < count; first += PageGroup) {
     const size_t group = std::min(PageGroup, count - first);
-    build_page_trees(pages + first, trees, group);
+    build_page_trees(bodies + first, trees, group);
     for (size_t i = 0; i < group; ++i) roots[first + i] = trees[i].nodes[1];
   }
+}
+
+void page_roots(const Page* const* pages, Hash32* roots, size_t count) {
+  const uint8_t* bodies[PageGroup];
+  for (size_t first = 0; first < count; first += PageGroup) {
+    const size_t group = std::min(PageGroup, count - first);
+    for (size_t i = 0; i < group; ++i) bodies[i] = pages[first + i]->bytes;
+    page_roots(bodies, roots + first, group);
+  }
+}
+
+Hash32 memory_root(std::vector<PageRoot> level) {
+  assert(std::is_sorted(level.begin(), level.end(), [](const PageRoot& a, const PageRoot& b) {
+    return a.index < b.index;
+  }));
+  std::vector<const uint8_t*> lefts, rights;
+  std::vector<uint8_t*> outs;
+  std::vector<PageRoot> parents;
+  for (unsigned height = PageHeight; height < TreeDepth; ++height) {
+    // Each listed node's parent, hashed with its sibling when that is listed too (then next to
+    // it), else with the zero subtree of this height.
+    const uint8_t* zero = zero_hash(height).data();
+    lefts.clear();
+    rights.clear();
+    parents.clear();
+    for (size_t i = 0; i < level.size(); ++i) {
+      const Word index = level[i].index;
+      const uint8_t* node = level[i].root.data();
+      if (index & 1) {
+        lefts.push_back(zero);
+        rights.push_back(node);
+      } else if (i + 1 < level.size() && level[i + 1].index == index + 1) {
+        lefts.push_back(node);
+        rights.push_back(level[++i].root.data());
+      } else {
+        lefts.push_back(node);
+        rights.push_back(zero);
+      }
+      parents.push_back(PageRoot{index >> 1, {}});
+    }
+    outs.resize(parents.size());
+    for (size_t i = 0; i < parents.size(); ++i) outs[i] = parents[i].root.data();
+    keccak256_pairs(lefts.data(), rights.data(), outs.data(), parents.size());
+    level.swap(parents);
+  }
+  return level.empty() ? zero_hash(TreeDepth) : level[0].root;
 }
 
 // Never destroyed, so the static reference is always there: no Memory ever holds the page alone,
@@ -267,7 +313,6 @@ Memory& Memory::operator=(Memory&& other) noexcept {
   dirty_pages_ = std::move(other.dirty_pages_);
   clean_epoch_ = other.clean_epoch_;
   nodes_ = std::move(other.nodes_);
-  loaded_nodes_ = std::move(other.loaded_nodes_);
   code_write_hook_ = other.code_write_hook_;
   code_write_ctx_ = other.code_write_ctx_;
   layout_version_ = other.layout_version_;
@@ -281,9 +326,7 @@ Memory& Memory::operator=(Memory&& other) noexcept {
 Memory& Memory::operator=(const Memory& other) {
   if (this == &other) return *this;
   const_cast<Memory&>(other).finish_background_hash();
-  const_cast<Memory&>(other).link_loaded_nodes();
   background_.reset();
-  loaded_nodes_.clear();
   pages_.clear();
   cache_ = {};
   dirty_pages_.clear();
@@ -388,18 +431,10 @@ void Memory::load_page(Word page_index, std::shared_ptr<Page>& page) {
     insert_zero_page(page_index);
     return;
   }
-  page->index = page_index;
-  page->merkle_dirty = false;
-  page->has_code = false;
-  auto [it, inserted] = pages_.emplace(page_index, std::move(page));
-  Page* raw = it->second.get();
-  mark_dirty(*raw);
-  ++layout_version_;
-  CacheEntry& entry = cache_[page_index & (CacheSize - 1)];
-  entry = CacheEntry{page_index, raw, &it->second};
+  load_filled_page(page_index, std::move(page));
 }
 
-void Memory::load_filled_page(Word page_index, std::shared_ptr<Page> page, const Hash32* root) {
+void Memory::load_filled_page(Word page_index, std::shared_ptr<Page> page) {
   assert(pages_.find(page_index) == pages_.end());
   if (!page) {
     insert_zero_page(page_index);
@@ -411,24 +446,10 @@ void Memory::load_filled_page(Word page_index, std::shared_ptr<Page> page, const
   page->has_code = false;
   auto [it, inserted] = pages_.emplace(page_index, std::move(page));
   Page* raw = it->second.get();
-  if (root) {
-    const Word gindex = (Word{1} << PageDepth) | page_index;
-    nodes_[gindex] = *root;
-    assert(loaded_nodes_.empty() || loaded_nodes_.back() < gindex);
-    loaded_nodes_.push_back(gindex);
-  } else {
-    mark_dirty(*raw);
-  }
+  mark_dirty(*raw);
   ++layout_version_;
   CacheEntry& entry = cache_[page_index & (CacheSize - 1)];
   entry = CacheEntry{page_index, raw, &it->second};
-}
-
-void Memory::link_loaded_nodes() {
-  if (loaded_nodes_.empty()) return;
-  std::vector<Word> level = std::move(loaded_nodes_);
-  loaded_nodes_.clear();
-  update_upper_nodes(std::move(level));
 }
 
 std::vector<Word> Memory::sorted_page_indices() const {
@@ -509,7 +530,6 @@ void Memory::BackgroundHash::hash_groups() {
 
 void Memory::flush_dirty_pages(const std::function<bool(const Page&)>& select) {
   finish_background_hash();
-  link_loaded_nodes();
   if (dirty_pages_.empty()) return;
   std::vector<Page*> pages, kept;
   pages.reserve(dirty_pages_.size());
@@ -656,8 +676,8 @@ MemProof Memory::merkle_proof(Word addr) {
   // Within the page: leaf and 7 siblings.
   if (page) {
     PageTree tree;
-    const Page* pages[1] = {page};
-    build_page_trees(pages, &tree, 1);
+    const uint8_t* bodies[1] = {page->bytes};
+    build_page_trees(bodies, &tree, 1);
     const unsigned leaf = static_cast<unsigned>((addr & (PageSize - 1)) >> 5);
     std::memcpy(proof.data(), page->bytes + 32 * leaf, 32);
     std::memcpy(proof.data() + 32, page->bytes + 32 * (leaf ^ 1), 32);

@@ -11,9 +11,8 @@
 //    first write like any shared page. Its `index` is meaningless: the page table's key is the
 //    index of a shared page;
 //  - `nodes_` holds a hash for every tree node at depth <= PageDepth whose subtree contains an
-//    allocated page and is up to date for all pages not in `dirty_pages_`, except the ancestors
-//    of the page nodes listed in `loaded_nodes_` (linked before any root, proof or copy); absent
-//    nodes hash to the zero hash of their height;
+//    allocated page and is up to date for all pages not in `dirty_pages_`; absent nodes hash to
+//    the zero hash of their height;
 //  - nothing is hashed on the write path: roots and proofs flush the dirty pages on demand;
 //  - copies share pages copy-on-write: a page held by more than one Memory is merkle-clean and
 //    immutable; the first write through any holder clones it (`page_for_write`), and the JIT makes
@@ -58,6 +57,17 @@ std::shared_ptr<Page> make_page_for_overwrite();
 // The merkle roots of whole pages (128 leaves each) into roots[0, count), eight pages at a time
 // on the widest keccak kernel. An all-zero page's root is zero_hash(PageHeight).
 void page_roots(const Page* const* pages, Hash32* roots, size_t count);
+// The same for pages given as pointers to their PageSize bytes, at any alignment (a loader hashes
+// page records where they lie in its buffer).
+void page_roots(const uint8_t* const* bodies, Hash32* roots, size_t count);
+
+// The merkle root (spec §3) of a memory whose present pages have these roots (page_roots of their
+// bytes), listed once each in ascending index order. Absent pages are zero.
+struct PageRoot {
+  Word index;
+  Hash32 root;
+};
+Hash32 memory_root(std::vector<PageRoot> pages);
 
 // The hash of an empty subtree of the given height (0 = a 32-byte zero leaf, 59 = empty memory).
 const Hash32& zero_hash(unsigned height);
@@ -113,11 +123,9 @@ class Memory {
   // no first-touch page fault, and no hashing.
   void load_page(Word page_index, std::shared_ptr<Page>& page);
   // For loaders that checked the page already: the absent page at `page_index` becomes `page`
-  // (held by the caller alone, bytes filled, not all zero), or the shared zero page when `page`
-  // is null. With a `root` (page_roots of these bytes) the page is loaded clean: its node is set
-  // now and the nodes above it are computed by the next root or proof, together with those of
-  // every page loaded this way before it; without one it is dirty, like load_page's.
-  void load_filled_page(Word page_index, std::shared_ptr<Page> page, const Hash32* root);
+  // (held by the caller alone, bytes filled, not all zero), marked dirty, or the shared zero page
+  // when `page` is null.
+  void load_filled_page(Word page_index, std::shared_ptr<Page> page);
   // The existing page held by this Memory alone (cloned if shared), or null if absent.
   Page* own_page(Word page_index);
   // Marks a page changed through a raw pointer (the JIT's store path uses this once per page).
@@ -213,8 +221,6 @@ class Memory {
   // Recomputes the nodes above the pages whose page-level nodes (sorted generalized indices at
   // depth PageDepth) were just set.
   void update_upper_nodes(std::vector<Word> level);
-  // The nodes above the pages load_filled_page set with a root (`loaded_nodes_`), computed.
-  void link_loaded_nodes();
   Hash32 node_hash(Word gindex, unsigned height) const;
   const Hash32& node_ref(Word gindex, unsigned height) const;
 
@@ -223,9 +229,6 @@ class Memory {
   std::vector<Page*> dirty_pages_;
   Word clean_epoch_ = 0;
   std::unordered_map<Word, Hash32> nodes_;  // generalized index (depth <= PageDepth) -> hash
-  // Page-level nodes set by load_filled_page whose ancestors are not computed yet (ascending:
-  // loaders go in page order). Every root, proof and copy links them first.
-  std::vector<Word> loaded_nodes_;
   CodeWriteHook code_write_hook_ = nullptr;
   void* code_write_ctx_ = nullptr;
   uint64_t layout_version_ = 0;

@@ -58,9 +58,10 @@ Hash32 stack_root(const std::vector<Thread>& stack, size_t count) {
   return root;
 }
 
-StateWitness encode_witness(State& state) {
+StateWitness encode_witness(State& state) { return encode_witness(state, state.memory.merkle_root()); }
+
+StateWitness encode_witness(const State& state, const Hash32& mem_root) {
   StateWitness out{};
-  const Hash32 mem_root = state.memory.merkle_root();
   std::memcpy(out.data() + 0, mem_root.data(), 32);
   std::memcpy(out.data() + 32, state.preimage_key.data(), 32);
   store_be64(out.data() + 64, state.preimage_offset);

@@ -80,6 +80,8 @@ inline Hash32 stack_root(const std::vector<Thread>& stack) { return stack_root(s
 extern const Hash32 EmptyThreadsRoot;
 
 StateWitness encode_witness(State& state);  // computes the memory root
+// With the memory root given (StateReadOptions::memory_root); the state's memory is not read.
+StateWitness encode_witness(const State& state, const Hash32& memory_root);
 Hash32 witness_hash(const StateWitness& witness);
 VmStatus vm_status(bool exited, uint8_t exit_code);
 Hash32 state_hash(const StateWitness& witness);  // keccak with byte 0 replaced by the status

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "runtime/gzip_members.h"
 #include "runtime/hex.h"
@@ -111,9 +112,49 @@ void read_stack(Parser& in, std::vector<Thread>& stack, const char* name, bool& 
   }
 }
 
+// For a read that keeps only the memory's root: the page roots in index order. A body that comes
+// without its root (every page of a plain or foreign gzip file, and the ones the parallel reader
+// did not take) is copied into a batch, which is hashed on every core when it is full.
+class PageRootList {
+ public:
+  void add(Word index, const Hash32& root) { roots_.push_back({index, root}); }
+  // Where the caller puts the next page's bytes.
+  uint8_t* add_body(Word index) {
+    if (pending_.size() == Batch) hash_pending();
+    if (!bodies_) bodies_ = std::make_unique_for_overwrite<uint8_t[]>(Batch * PageSize);
+    roots_.push_back({index, {}});
+    pending_.push_back(roots_.size() - 1);
+    return bodies_.get() + (pending_.size() - 1) * PageSize;
+  }
+  Hash32 root() {
+    hash_pending();
+    return memory_root(std::move(roots_));
+  }
+
+ private:
+  static constexpr size_t Batch = 1024;  // 4 MiB of bodies
+  static constexpr size_t Group = 8;     // pages per page_roots call, its widest kernel's lanes
+  void hash_pending() {
+    const size_t count = pending_.size();
+    std::vector<const uint8_t*> bodies(count);
+    std::vector<Hash32> roots(count);
+    for (size_t i = 0; i < count; ++i) bodies[i] = bodies_.get() + i * PageSize;
+    parallel_ranges((count + Group - 1) / Group, 8, [&](size_t begin, size_t end) {
+      const size_t first = begin * Group;
+      page_roots(bodies.data() + first, roots.data() + first, std::min(end * Group, count) - first);
+    });
+    for (size_t i = 0; i < count; ++i) roots_[pending_[i]].root = roots[i];
+    pending_.clear();
+  }
+  std::vector<PageRoot> roots_;
+  std::vector<size_t> pending_;  // places in roots_ of the bodies in bodies_, in order
+  std::unique_ptr<uint8_t[]> bodies_;
+};
+
 // Every other field is either stored as read or rejected unless canonical (flags, page order,
 // trailing bytes), so a state this accepts re-encodes to the same bytes iff `canonical` stays set.
-State parse_state(ByteSource& source, bool& canonical) {
+// With `roots`, the pages are not loaded: their roots are listed there instead.
+State parse_state(ByteSource& source, bool& canonical, PageRootList* roots = nullptr) {
   uint8_t version;
   if (source.read_some(&version, 1) == 0) throw StateFileError("empty state file");
   if (version != StateVersion)
@@ -137,8 +178,15 @@ State parse_state(ByteSource& source, bool& canonical) {
     have_previous = true;
     previous = index;
     FilledPage filled;
+    if (roots) {
+      if (body.take_filled_page(filled))
+        roots->add(index, filled.root);  // a source that fills pages for roots gives roots only
+      else
+        body.read(roots->add_body(index), PageSize, "page data");
+      continue;
+    }
     if (body.take_filled_page(filled)) {
-      state.memory.load_filled_page(index, std::move(filled.page), filled.hashed ? &filled.root : nullptr);
+      state.memory.load_filled_page(index, std::move(filled.page));
       continue;
     }
     if (!page) page = make_page_for_overwrite();
@@ -511,28 +559,36 @@ State read_state_file(const std::string& path, StateFileOrigin& origin, const St
                              false};
     bool canonical = true;
     const auto file_size = static_cast<uint64_t>(info.st_size);
+    std::optional<PageRootList> roots;
+    if (options.memory_root) roots.emplace();
+    const auto parse = [&](ByteSource& source) {
+      State state = parse_state(source, canonical, roots ? &*roots : nullptr);
+      if (roots) *options.memory_root = roots->root();
+      return state;
+    };
     if (!has_suffix(path, ".gz")) {
       FileSource file(fd.get(), path, file_size);
-      State state = parse_state(file, canonical);
+      State state = parse(file);
       origin.reusable = canonical;
       return state;
     }
     auto members = ParallelGzipSource::index(fd.get(), static_cast<uint64_t>(info.st_size));
     if (!members.empty()) {
       try {
-        ParallelGzipSource source(fd.get(), path, std::move(members), options.hash_pages);
-        State state = parse_state(source, canonical);
+        ParallelGzipSource source(fd.get(), path, std::move(members), options.memory_root != nullptr);
+        State state = parse(source);
         origin.reusable = canonical;  // this writer's layout: every member was indexed and read
         return state;
       } catch (const ParallelGzipSource::NotIndexed&) {
         // Laid out unlike this writer's files after all: the plain stream decides.
         canonical = true;
+        if (options.memory_root) roots.emplace();
       }
       if (::lseek(fd.get(), 0, SEEK_SET) != 0) throw StateFileError("cannot read " + path + ": " + errno_text());
     }
     FileSource file(fd.get(), path, file_size);
     GzipStreamSource gz(file, path, file_size);
-    return parse_state(gz, canonical);  // another writer's gzip layout: not reused
+    return parse(gz);  // another writer's gzip layout: not reused
   } catch (const StateFileError& e) {
     const std::string what = e.what();
     if (what.find(path) != std::string::npos) throw;

@@ -33,12 +33,11 @@ struct StateFileOrigin {
   bool reusable = false;
 };
 struct StateReadOptions {
-  // Compute the page roots of the merkle tree while loading, each page on the core that copies it
-  // into memory while its bytes are in that core's cache, for callers that need the root next
-  // (`witness`). Done for the pages of this writer's .bin.gz layout that the parallel reader
-  // fills; the others are hashed by the first root as usual. Off for a run: its first step needs
-  // no root.
-  bool hash_pages = false;
+  // When set: the memory is not loaded (the state's memory stays empty) and its merkle root is
+  // stored here instead, for callers that need nothing of the memory but its root (`witness`).
+  // Each page is hashed where its bytes lie in the reader's buffer (for this writer's .bin.gz
+  // layout, on the core that inflated them), so no page is allocated, copied or faulted in.
+  Hash32* memory_root = nullptr;
 };
 State read_state_file(const std::string& path, StateFileOrigin& origin, const StateReadOptions& options = {});
 // Writes the state read from `origin` to `path` by copying that file (temp file + rename, every

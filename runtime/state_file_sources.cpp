@@ -111,27 +111,24 @@ void ParallelGzipSource::fill_pages(Loaded& member) const {
   if (begin >= ends) return;
   member.first_record = begin;
   member.filled.resize(ends - begin);
-  std::shared_ptr<Page> spare;  // an all-zero body's page, for the next record
-  std::vector<const Page*> to_hash;
-  std::vector<size_t> hashed_slots;
-  for (uint64_t r = begin; r < ends; ++r) {
-    const uint8_t* body = member.data.data() + (records_first_ + r * RecordSize + 8 - start);
-    if (!spare) spare = make_page_for_overwrite();
-    if (copy_page_is_zero(spare->bytes, body)) continue;  // stays null: the shared zero page
-    FilledPage& slot = member.filled[r - begin];
-    slot.page = std::move(spare);
-    if (hash_pages_) {
-      to_hash.push_back(slot.page.get());
-      hashed_slots.push_back(r - begin);
+  const auto body = [&](uint64_t r) { return member.data.data() + (records_first_ + r * RecordSize + 8 - start); };
+  if (roots_only_) {
+    // Hashed where they lie in the member's buffer, on its thread: no page at all.
+    std::vector<const uint8_t*> bodies(ends - begin);
+    std::vector<Hash32> roots(bodies.size());
+    for (uint64_t r = begin; r < ends; ++r) bodies[r - begin] = body(r);
+    page_roots(bodies.data(), roots.data(), bodies.size());
+    for (size_t i = 0; i < roots.size(); ++i) {
+      member.filled[i].root = roots[i];
+      member.filled[i].hashed = true;
     }
+    return;
   }
-  if (to_hash.empty()) return;
-  std::vector<Hash32> roots(to_hash.size());
-  page_roots(to_hash.data(), roots.data(), to_hash.size());
-  for (size_t i = 0; i < roots.size(); ++i) {
-    FilledPage& slot = member.filled[hashed_slots[i]];
-    slot.root = roots[i];
-    slot.hashed = true;
+  std::shared_ptr<Page> spare;  // an all-zero body's page, for the next record
+  for (uint64_t r = begin; r < ends; ++r) {
+    if (!spare) spare = make_page_for_overwrite();
+    if (copy_page_is_zero(spare->bytes, body(r))) continue;  // stays null: the shared zero page
+    member.filled[r - begin].page = std::move(spare);
   }
 }
 

@@ -5,9 +5,9 @@
 //
 // ParallelGzipSource can also fill pages ahead of the parser: once the parser has read the page
 // count (`expect_page_records`), each member's inflating thread copies the bodies of the page
-// records that lie wholly inside the member into fresh pages (and, when asked, hashes them while
-// their bytes are in that core's cache), and the parser takes them whole (`take_filled_page`)
-// instead of copying 4 KiB at a time on one core. The parser still reads every index and checks
+// records that lie wholly inside the member into fresh pages (or, for a read that keeps only the
+// memory's root, hashes them where they lie while they are in that core's cache), and the parser
+// takes them whole (`take_filled_page`) instead of copying 4 KiB at a time on one core. The parser still reads every index and checks
 // it in order; the bytes of a filled body stay in the member's buffer too, so a parser that reads
 // them plainly gets them unchanged.
 #pragma once
@@ -30,9 +30,9 @@ namespace cannonball::state_io {
 
 inline std::string errno_text() { return std::strerror(errno); }
 
-// A page record's body, already in a page (see ParallelGzipSource).
+// A page record's body, already in a page, or only its root (see ParallelGzipSource).
 struct FilledPage {
-  std::shared_ptr<Page> page;  // null when the body is all zero
+  std::shared_ptr<Page> page;  // null when the body is all zero, or when `hashed`
   Hash32 root{};               // page_roots of the body, when `hashed`
   bool hashed = false;
 };
@@ -165,10 +165,6 @@ class GzipStreamSource final : public ByteSource {
 // A file written by this VM: every member's place is known from its header, so members are
 // inflated in batches on every core. The first batch is one member, so the state header is
 // checked after at most MaxMemberInput bytes of output.
-
-// A file written by this VM: every member's place is known from its header, so members are
-// inflated in batches on every core. The first batch is one member, so the state header is
-// checked after at most MaxMemberInput bytes of output.
 class ParallelGzipSource final : public ByteSource {
  public:
   struct Member {
@@ -180,9 +176,9 @@ class ParallelGzipSource final : public ByteSource {
   // it as a plain stream, which decides).
   struct NotIndexed {};
 
-  // With `hash_pages`, the pages filled ahead of the parser come with their merkle roots.
-  ParallelGzipSource(int fd, std::string path, std::vector<Member> members, bool hash_pages = false)
-      : fd_(fd), path_(std::move(path)), members_(std::move(members)), hash_pages_(hash_pages) {}
+  // With `roots_only`, the bodies taken ahead of the parser come as their merkle roots alone.
+  ParallelGzipSource(int fd, std::string path, std::vector<Member> members, bool roots_only = false)
+      : fd_(fd), path_(std::move(path)), members_(std::move(members)), roots_only_(roots_only) {}
 
   // The member list of an indexed file, or empty when it is not one.
   static std::vector<Member> index(int fd, uint64_t file_size);
@@ -205,7 +201,7 @@ class ParallelGzipSource final : public ByteSource {
   // Moves to a member with bytes left, loading the next batch when needed; false at the end.
   bool at_data();
   void load_batch();
-  // On the member's thread: fills (and hashes) the pages of the records wholly inside it.
+  // On the member's thread: fills the pages (or finds the roots) of the records wholly inside it.
   void fill_pages(Loaded& member) const;
   // Offset within `member` of the body of its filled page `i`.
   uint64_t body_offset(const Loaded& member, size_t i) const {
@@ -215,7 +211,7 @@ class ParallelGzipSource final : public ByteSource {
   int fd_;
   std::string path_;
   std::vector<Member> members_;
-  bool hash_pages_;
+  bool roots_only_;
   size_t next_member_ = 0;
   uint64_t next_stream_offset_ = 0;
   bool records_known_ = false;

@@ -1,12 +1,14 @@
-// Pages filled ahead of the parser by the parallel gzip reader (runtime/state_file_sources.h) and
-// loaded with their roots (Memory::load_filled_page): the bytes, states, roots and proofs must be
-// exactly those of the plain paths.
+// Pages filled ahead of the parser by the parallel gzip reader (runtime/state_file_sources.h), and
+// reads that keep only the memory's root (StateReadOptions::memory_root, memory_root): the bytes,
+// states, roots and witnesses must be exactly those of the plain paths.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -59,15 +61,17 @@ State mixed_state(Word pages) {
 // Reads the whole uncompressed stream through a ParallelGzipSource as a parser would: the header
 // plainly, then each record's index plainly and its body taken whole when the source filled it,
 // except that every third filled body is read plainly instead (the source must then serve its
-// bytes unchanged). Pages taken are appended as their bytes. Counts the bodies taken.
-std::vector<uint8_t> read_through_source(const std::string& path, size_t& taken, size_t& hashed) {
+// bytes unchanged). Pages taken are appended as their bytes; with `roots_only`, a taken body is
+// appended as zeros and its root to `roots` (with its index). Counts the bodies taken.
+std::vector<uint8_t> read_through_source(const std::string& path, size_t& taken, bool roots_only = false,
+                                         std::vector<PageRoot>* roots = nullptr) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   EXPECT_GE(fd, 0);
   struct stat info {};
   ::fstat(fd, &info);
   auto members = state_io::ParallelGzipSource::index(fd, static_cast<uint64_t>(info.st_size));
   EXPECT_GT(members.size(), 4u);
-  state_io::ParallelGzipSource source(fd, path, std::move(members), true);
+  state_io::ParallelGzipSource source(fd, path, std::move(members), roots_only);
   std::vector<uint8_t> out;
   auto read_plain = [&](size_t size) {
     while (size > 0) {
@@ -82,14 +86,18 @@ std::vector<uint8_t> read_through_source(const std::string& path, size_t& taken,
   EXPECT_TRUE(read_plain(9));
   const Word count = load_be64(out.data() + 1);
   source.expect_page_records(9, count);
-  taken = hashed = 0;
+  taken = 0;
   size_t filled_seen = 0;
   for (Word record = 0; record < count; ++record) {
     EXPECT_TRUE(read_plain(8));
     state_io::FilledPage filled;
     if (++filled_seen % 3 != 0 && source.take_filled_page(filled)) {
       ++taken;
-      if (filled.hashed) ++hashed;
+      EXPECT_EQ(filled.hashed, roots_only);
+      if (filled.hashed) {
+        EXPECT_FALSE(filled.page);
+        roots->push_back({load_be64(out.data() + out.size() - 8), filled.root});
+      }
       if (filled.page)
         out.insert(out.end(), filled.page->bytes, filled.page->bytes + PageSize);
       else
@@ -108,12 +116,31 @@ TEST(ParallelGzipSource, FilledPagesAndPlainReadsGiveTheStreamByteForByte) {
   TempFile file;
   const State state = mixed_state(2000);  // about 8 MiB: 8 members, so two batches and more
   write_state_file(state, file.path());
-  size_t taken = 0, hashed = 0;
-  EXPECT_EQ(read_through_source(file.path(), taken, hashed), serialize_state(state));
+  size_t taken = 0;
+  EXPECT_EQ(read_through_source(file.path(), taken), serialize_state(state));
   // The first member is read before the page count is known; the rest are filled ahead.
   EXPECT_GT(taken, 1000u);
-  EXPECT_GT(hashed, 0u);
-  EXPECT_LT(hashed, taken);  // all-zero bodies come as no page, and are not hashed
+}
+
+TEST(ParallelGzipSource, BodiesTakenAsRootsHaveTheRootsOfTheirPages) {
+  TempFile file;
+  const State state = mixed_state(2000);
+  write_state_file(state, file.path());
+  size_t taken = 0;
+  std::vector<PageRoot> roots;
+  const auto stream = read_through_source(file.path(), taken, true, &roots);
+  // Bodies taken as roots read as zeros here; everything else is the stream unchanged.
+  auto expected = serialize_state(state);
+  ASSERT_EQ(stream.size(), expected.size());
+  EXPECT_GT(taken, 1000u);
+  ASSERT_EQ(roots.size(), taken);
+  for (const PageRoot& taken_root : roots) {
+    const Page* page = state.memory.find_page(taken_root.index);
+    ASSERT_NE(page, nullptr);
+    Hash32 root;
+    page_roots(&page, &root, 1);
+    EXPECT_EQ(taken_root.root, root) << taken_root.index;
+  }
 }
 
 TEST(ParallelGzipSource, ClaimsOfMoreRecordsThanTheDataHoldsFillOnlyWhatIsThere) {
@@ -153,70 +180,165 @@ TEST(ParallelGzipSource, ClaimsOfMoreRecordsThanTheDataHoldsFillOnlyWhatIsThere)
   EXPECT_LE(taken, 600u);
 }
 
-TEST(StateFile, HashedLoadHasTheRootAndProofsOfTheState) {
-  TempFile file;
-  State state = mixed_state(2000);
-  write_state_file(state, file.path());
-  StateFileOrigin origin;
-  State hashed = read_state_file(file.path(), origin, {.hash_pages = true});
-  State plain = read_state_file(file.path(), origin);
-  EXPECT_TRUE(hashed == state);
-  EXPECT_TRUE(origin.reusable);
-  // Most pages arrive hashed (clean); without the option every non-zero page waits for the root.
-  size_t pending_hashed = 0, pending_plain = 0, nonzero = 0;
-  for (Word index : state.memory.sorted_page_indices()) {
-    static constexpr uint8_t Zero[PageSize] = {};
-    if (std::memcmp(state.memory.find_page(index)->bytes, Zero, PageSize) == 0) continue;
-    ++nonzero;
-    pending_hashed += hashed.memory.rehash_pending(index);
-    pending_plain += plain.memory.rehash_pending(index);
-  }
-  EXPECT_EQ(pending_plain, nonzero);
-  EXPECT_LT(pending_hashed, nonzero / 5);  // the first member's pages and the straddlers
-  // A copy taken before any root links the loaded nodes too.
-  Memory copy = hashed.memory;
-  const Hash32 root = state.memory.merkle_root();
-  EXPECT_EQ(copy.merkle_root(), root);
-  EXPECT_EQ(hashed.memory.merkle_root(), root);
-  EXPECT_EQ(plain.memory.merkle_root(), root);
-  for (Word addr : {Word{0x400000}, Word{0x400000 + 7 * PageSize + 72}, Word{0x400000 + 1999 * PageSize + 4088}})
-    EXPECT_EQ(hashed.memory.merkle_proof(addr), state.memory.merkle_proof(addr)) << std::hex << addr;
-  EXPECT_EQ(state_hash(encode_witness(hashed)), state_hash(encode_witness(state)));
+// Everything of the state but its memory, which a root-only read leaves empty.
+void expect_same_but_memory(const State& read, const State& state) {
+  State expected = state;
+  expected.memory = Memory();
+  EXPECT_TRUE(read == expected);
 }
 
-TEST(Memory, FilledPagesLoadedWithRootsGiveTheRootOfWrittenPages) {
+TEST(StateFile, RootOnlyReadsGiveTheMemoryRootOfEveryLayout) {
+  TempFile file;
+  State state = mixed_state(2000);
+  const Hash32 root = state.memory.merkle_root();
+  const StateWitness witness = encode_witness(state);
+  const std::string dir = fs::path(file.path()).parent_path().string();
+  // This writer's .bin.gz (bodies hashed where the members are inflated), a plain .bin, and a
+  // one-member gzip stream of another writer (every body copied into a batch and hashed there).
+  write_state_file(state, dir + "/state.bin.gz");
+  write_state_file(state, dir + "/state.bin");
+  {
+    const auto bytes = serialize_state(state);
+    gzFile gz = gzopen((dir + "/foreign.bin.gz").c_str(), "wb6");
+    ASSERT_NE(gz, nullptr);
+    ASSERT_EQ(gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size())), static_cast<int>(bytes.size()));
+    ASSERT_EQ(gzclose(gz), Z_OK);
+  }
+  for (const char* name : {"/state.bin.gz", "/state.bin", "/foreign.bin.gz"}) {
+    StateFileOrigin origin;
+    Hash32 read_root{};
+    const State read = read_state_file(dir + name, origin, {.memory_root = &read_root});
+    EXPECT_EQ(read_root, root) << name;
+    EXPECT_EQ(read.memory.page_count(), 0u) << name;
+    expect_same_but_memory(read, state);
+    EXPECT_EQ(encode_witness(read, read_root), witness) << name;
+  }
+}
+
+TEST(StateFile, RootOnlyReadOfAnEmptyMemoryIsTheEmptyRoot) {
+  TempFile file;
+  State state = make_initial_state(0x1000);
+  state.memory = Memory();
+  write_state_file(state, file.path());
+  StateFileOrigin origin;
+  Hash32 root{};
+  read_state_file(file.path(), origin, {.memory_root = &root});
+  EXPECT_EQ(root, zero_hash(TreeDepth));
+  EXPECT_EQ(root, state.memory.merkle_root());
+}
+
+TEST(StateFile, RootOnlyReadsRejectWhatFullReadsReject) {
+  TempFile file;
+  const State state = mixed_state(300);
+  auto bytes = serialize_state(state);
+  const std::string path = fs::path(file.path()).parent_path().string() + "/state.bin";
+  const auto rejected = [&](const std::vector<uint8_t>& contents) {
+    {
+      std::FILE* out = std::fopen(path.c_str(), "wb");
+      ASSERT_NE(out, nullptr);
+      ASSERT_EQ(std::fwrite(contents.data(), 1, contents.size(), out), contents.size());
+      ASSERT_EQ(std::fclose(out), 0);
+    }
+    StateFileOrigin origin;
+    Hash32 root{};
+    std::string full, roots;
+    try {
+      read_state_file(path, origin);
+    } catch (const StateFileError& e) { full = e.what(); }
+    try {
+      read_state_file(path, origin, {.memory_root = &root});
+    } catch (const StateFileError& e) { roots = e.what(); }
+    EXPECT_FALSE(full.empty());
+    EXPECT_EQ(roots, full);
+  };
+  rejected(std::vector<uint8_t>(bytes.begin(), bytes.begin() + 9 + 8 + 100));  // inside a body
+  rejected(std::vector<uint8_t>(bytes.begin(), bytes.end() - 3));              // inside the tail
+  auto swapped = bytes;  // the first two records' indices swapped: out of order
+  std::swap_ranges(swapped.begin() + 9, swapped.begin() + 17, swapped.begin() + 9 + 8 + PageSize);
+  rejected(swapped);
+  auto trailing = bytes;
+  trailing.push_back(0);
+  rejected(trailing);
+}
+
+TEST(Memory, FilledPagesLoadAsWrittenPages) {
   std::mt19937_64 rng(3);
   Memory written, loaded;
-  // Pages far apart and next to each other, each loaded with a root, without one, or as zero.
+  // Pages far apart and next to each other, loaded filled or as zero (a null page).
   const Word indices[] = {1, 2, 3, 9, 1000, 1001, Word{1} << 30, (Word{1} << 52) - 1};
   for (size_t i = 0; i < std::size(indices); ++i) {
     auto page = make_page_for_overwrite();
     for (Word w = 0; w < PageWords; ++w) store_be64(page->bytes + 8 * w, i % 3 == 2 ? 0 : rng());
     written.write_bytes(indices[i] << PageAddrBits, page->bytes, PageSize);
-    if (i % 3 == 2) {
-      loaded.load_filled_page(indices[i], nullptr, nullptr);
-    } else if (i % 3 == 0) {
-      Hash32 root;
-      const Page* pages[1] = {page.get()};
-      page_roots(pages, &root, 1);
-      loaded.load_filled_page(indices[i], std::move(page), &root);
-    } else {
-      loaded.load_filled_page(indices[i], std::move(page), nullptr);
-    }
+    loaded.load_filled_page(indices[i], i % 3 == 2 ? nullptr : std::move(page));
   }
   EXPECT_TRUE(loaded == written);
   EXPECT_EQ(loaded.merkle_root(), written.merkle_root());
   for (Word index : indices)
     EXPECT_EQ(loaded.merkle_proof(index << PageAddrBits | 40), written.merkle_proof(index << PageAddrBits | 40));
-  // A wrong root is not recomputed: the loader's root is trusted, so it must be the page's.
-  Memory wrong;
-  auto page = make_page();
-  page->bytes[0] = 1;
-  const Hash32 bogus{};
-  wrong.load_filled_page(5, std::move(page), &bogus);
-  Memory right;
-  right.write_word(5 << PageAddrBits, Word{1} << 56);
-  EXPECT_NE(wrong.merkle_root(), right.merkle_root());
+}
+
+// The page roots of a memory's present pages, in index order.
+std::vector<PageRoot> roots_of(const Memory& memory) {
+  std::vector<PageRoot> roots;
+  for (Word index : memory.sorted_page_indices()) {
+    const Page* page = memory.find_page(index);
+    roots.push_back({index, {}});
+    page_roots(&page, &roots.back().root, 1);
+  }
+  return roots;
+}
+
+TEST(Memory, RootOfPageRootsIsTheRootOfTheMemory) {
+  std::mt19937_64 rng(11);
+  // Siblings on both sides, lone even and odd pages, the first and the last page of the address
+  // space, zero pages among them, and random sparse sets.
+  std::vector<std::vector<Word>> sets = {
+      {},
+      {0},
+      {1},
+      {(Word{1} << 52) - 1},
+      {0, 1},
+      {1, 2},
+      {0, (Word{1} << 52) - 1},
+      {4, 5, 6, 7, 8, 11, 12, 1000, 1001, 1003, Word{1} << 40, (Word{1} << 40) + 1},
+  };
+  for (int r = 0; r < 20; ++r) {
+    std::vector<Word> set;
+    const Word span = Word{1} << (rng() % 52 + 1);
+    for (int i = 0; i < 1 + static_cast<int>(rng() % 300); ++i) set.push_back(rng() % span);
+    sets.push_back(set);
+  }
+  for (const auto& set : sets) {
+    Memory memory;
+    for (Word index : set) {
+      if (rng() % 4 == 0) {
+        memory.fill_zero(index << PageAddrBits, PageSize);
+      } else {
+        for (int w = 0; w < 3; ++w) memory.write_word(index << PageAddrBits | 8 * (rng() % PageWords), rng());
+      }
+    }
+    EXPECT_EQ(memory_root(roots_of(memory)), memory.merkle_root()) << set.size() << " pages";
+  }
+}
+
+TEST(Memory, PageRootsOfUnalignedBodiesMatchThoseOfPages) {
+  std::mt19937_64 rng(9);
+  std::vector<uint8_t> buffer(11 * (8 + PageSize) + 1);
+  for (auto& byte : buffer) byte = static_cast<uint8_t>(rng() % 3 == 0 ? rng() : 0);
+  std::vector<const uint8_t*> bodies;
+  std::vector<std::shared_ptr<Page>> pages;
+  std::vector<const Page*> raw;
+  for (size_t i = 0; i < 11; ++i) {  // as records lie in a buffer: 8 bytes of index before each
+    bodies.push_back(buffer.data() + 1 + i * (8 + PageSize) + 8);
+    pages.push_back(make_page());
+    std::memcpy(pages.back()->bytes, bodies.back(), PageSize);
+    raw.push_back(pages.back().get());
+  }
+  std::vector<Hash32> from_bodies(11), from_pages(11);
+  page_roots(bodies.data(), from_bodies.data(), bodies.size());
+  page_roots(raw.data(), from_pages.data(), raw.size());
+  EXPECT_EQ(from_bodies, from_pages);
 }
 
 TEST(Memory, PageRootsMatchTheRootOfAMemoryHoldingOnlyThatPage) {

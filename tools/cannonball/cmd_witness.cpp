@@ -17,11 +17,12 @@ int witness_main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) { return parse_error_exit(app, e); }
   State state;
+  Hash32 memory_root;
   try {
     StateFileOrigin origin;
-    state = read_state_file(input, origin, {.hash_pages = true});  // the witness needs the root next
+    state = read_state_file(input, origin, {.memory_root = &memory_root});  // the root, not the pages
   } catch (const StateFileError& e) { throw CliError(std::string("invalid input state: ") + e.what()); }
-  const StateWitness witness = encode_witness(state);
+  const StateWitness witness = encode_witness(state, memory_root);
   if (!output.empty()) {
     try {
       write_file_atomic(output, std::vector<uint8_t>(witness.begin(), witness.end()), false);
