@@ -53,28 +53,80 @@ std::vector<ParallelGzipSource::Member> ParallelGzipSource::index(int fd, uint64
   return members;
 }
 
+ParallelGzipSource::ParallelGzipSource(int fd, std::string path, std::vector<Member> members, bool roots_only)
+    : fd_(fd), path_(std::move(path)), members_(std::move(members)), roots_only_(roots_only),
+      slots_(std::min<size_t>(members_.size(), 4 * worker_count())) {
+  stream_offsets_.reserve(members_.size());
+  uint64_t offset = 0;
+  for (const Member& m : members_) {
+    stream_offsets_.push_back(offset);
+    offset += m.isize;
+  }
+}
+
+ParallelGzipSource::~ParallelGzipSource() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  changed_.notify_all();
+  for (std::thread& t : loaders_) t.join();
+}
+
 void ParallelGzipSource::expect_page_records(uint64_t first, uint64_t count) {
-  records_known_ = true;
-  records_first_ = first;
-  records_count_ = count;
+  std::lock_guard lock(mutex_);  // members claimed from here on are filled
+  records_ = Records{true, first, count};
+}
+
+void ParallelGzipSource::loader() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    changed_.wait(lock, [&] {
+      return stop_ || next_to_load_ == members_.size() || next_to_load_ < consumed_ + slots_.size();
+    });
+    if (stop_ || next_to_load_ == members_.size()) return;
+    const size_t m = next_to_load_++;
+    const Records records = records_;
+    Loaded& slot = slot_of(m);
+    lock.unlock();
+    load(m, slot, records);
+    lock.lock();
+    slot.ready_member = m;
+    changed_.notify_all();
+  }
 }
 
 bool ParallelGzipSource::at_data() {
-  while (current_ == batch_.size() || pos_ == batch_[current_].data.size()) {
-    if (current_ < batch_.size()) {
-      ++current_;
+  while (!in_member_ || pos_ == slot_of(current_).data.size()) {
+    if (in_member_) {
+      in_member_ = false;
       pos_ = 0;
-      if (current_ < batch_.size()) continue;
+      {
+        std::lock_guard lock(mutex_);
+        consumed_ = ++current_;  // its slot is free for a loader
+      }
+      changed_.notify_all();
     }
-    if (next_member_ == members_.size()) return false;
-    load_batch();
+    if (current_ == members_.size()) return false;
+    Loaded& slot = slot_of(current_);
+    if (current_ == 0) {
+      load(0, slot, Records{});  // the header's member: nothing to fill yet, no thread started
+    } else {
+      if (loaders_.empty())
+        for (unsigned i = 0; i < worker_count(); ++i) loaders_.emplace_back([this] { loader(); });
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return slot.ready_member == current_; });
+    }
+    if (slot.error) std::rethrow_exception(slot.error);
+    if (!slot.ok) throw NotIndexed{};
+    in_member_ = true;
   }
   return true;
 }
 
 size_t ParallelGzipSource::read_some(uint8_t* out, size_t size) {
   if (!at_data()) return 0;
-  Loaded& member = batch_[current_];
+  Loaded& member = slot_of(current_);
   // Up to the next filled body after pos_; a body that starts here is read as plain bytes (its
   // page is dropped), which only a parser off the records' layout would ask for.
   while (member.next_filled < member.filled.size() && body_offset(member, member.next_filled) <= pos_)
@@ -89,7 +141,7 @@ size_t ParallelGzipSource::read_some(uint8_t* out, size_t size) {
 
 bool ParallelGzipSource::take_filled_page(FilledPage& out) {
   if (!at_data()) return false;
-  Loaded& member = batch_[current_];
+  Loaded& member = slot_of(current_);
   while (member.next_filled < member.filled.size() && body_offset(member, member.next_filled) < pos_)
     ++member.next_filled;
   if (member.next_filled == member.filled.size() || body_offset(member, member.next_filled) != pos_) return false;
@@ -98,20 +150,19 @@ bool ParallelGzipSource::take_filled_page(FilledPage& out) {
   return true;
 }
 
-void ParallelGzipSource::fill_pages(Loaded& member) const {
-  member.filled.clear();
-  member.next_filled = 0;
-  if (!records_known_) return;
+void ParallelGzipSource::fill_pages(Loaded& member, const Records& records) const {
+  if (!records.known) return;
   // Records r with first + r*R + 8 >= start (body begins in this member) and
   // first + (r+1)*R <= end (body ends in it), below the claimed count.
   const uint64_t start = member.stream_offset, end = start + member.data.size();
-  const uint64_t first_body = records_first_ + 8;
+  const uint64_t first_body = records.first + 8;
   const uint64_t begin = start <= first_body ? 0 : (start - first_body + RecordSize - 1) / RecordSize;
-  const uint64_t ends = end < records_first_ ? 0 : std::min((end - records_first_) / RecordSize, records_count_);
+  const uint64_t ends = end < records.first ? 0 : std::min((end - records.first) / RecordSize, records.count);
   if (begin >= ends) return;
+  member.records_first = records.first;
   member.first_record = begin;
   member.filled.resize(ends - begin);
-  const auto body = [&](uint64_t r) { return member.data.data() + (records_first_ + r * RecordSize + 8 - start); };
+  const auto body = [&](uint64_t r) { return member.data.data() + (records.first + r * RecordSize + 8 - start); };
   if (roots_only_) {
     // Hashed where they lie in the member's buffer, on its thread: no page at all.
     std::vector<const uint8_t*> bodies(ends - begin);
@@ -132,32 +183,22 @@ void ParallelGzipSource::fill_pages(Loaded& member) const {
   }
 }
 
-void ParallelGzipSource::load_batch() {
-  const size_t count = next_member_ == 0 ? 1 : std::min<size_t>(members_.size() - next_member_, 4 * worker_count());
-  batch_.resize(count);
-  compressed_.resize(count);
-  for (size_t i = 0; i < count; ++i) {
-    batch_[i].stream_offset = next_stream_offset_;
-    next_stream_offset_ += members_[next_member_ + i].isize;
+void ParallelGzipSource::load(size_t m, Loaded& slot, const Records& records) const {
+  slot.filled.clear();
+  slot.next_filled = 0;
+  slot.ok = false;
+  slot.error = nullptr;
+  slot.stream_offset = stream_offsets_[m];
+  try {
+    const Member& member = members_[m];
+    slot.compressed.resize(member.size);
+    slot.data.resize(member.isize);
+    slot.ok = pread_all(fd_, slot.compressed.data(), member.size, member.offset) &&
+              gzip_members::inflate_member(slot.compressed.data(), member.size, slot.data.data(), member.isize);
+    if (slot.ok) fill_pages(slot, records);
+  } catch (...) {
+    slot.error = std::current_exception();
   }
-  std::vector<char> member_ok(count, 0);
-  parallel_ranges(count, 1, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) {
-      const Member& m = members_[next_member_ + i];
-      Loaded& loaded = batch_[i];
-      compressed_[i].resize(m.size);
-      loaded.data.resize(m.isize);
-      loaded.filled.clear();
-      member_ok[i] = pread_all(fd_, compressed_[i].data(), m.size, m.offset) &&
-                     gzip_members::inflate_member(compressed_[i].data(), m.size, loaded.data.data(), m.isize);
-      if (member_ok[i]) fill_pages(loaded);
-    }
-  });
-  for (char ok : member_ok)
-    if (!ok) throw NotIndexed{};
-  next_member_ += count;
-  current_ = 0;
-  pos_ = 0;
 }
 
 }  // namespace cannonball::state_io

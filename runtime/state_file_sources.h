@@ -17,10 +17,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "runtime/memory.h"
@@ -163,8 +167,9 @@ class GzipStreamSource final : public ByteSource {
 };
 
 // A file written by this VM: every member's place is known from its header, so members are
-// inflated in batches on every core. The first batch is one member, so the state header is
-// checked after at most MaxMemberInput bytes of output.
+// inflated on every core, up to Window members ahead of the parser, each by one of the loading
+// threads. Member 0 is inflated alone on the parser's thread, so the state header is checked after
+// at most MaxMemberInput bytes of output and before any thread starts.
 class ParallelGzipSource final : public ByteSource {
  public:
   struct Member {
@@ -177,8 +182,10 @@ class ParallelGzipSource final : public ByteSource {
   struct NotIndexed {};
 
   // With `roots_only`, the bodies taken ahead of the parser come as their merkle roots alone.
-  ParallelGzipSource(int fd, std::string path, std::vector<Member> members, bool roots_only = false)
-      : fd_(fd), path_(std::move(path)), members_(std::move(members)), roots_only_(roots_only) {}
+  ParallelGzipSource(int fd, std::string path, std::vector<Member> members, bool roots_only = false);
+  ~ParallelGzipSource() override;  // stops the loading threads (each finishes its member) and joins them
+  ParallelGzipSource(const ParallelGzipSource&) = delete;
+  ParallelGzipSource& operator=(const ParallelGzipSource&) = delete;
 
   // The member list of an indexed file, or empty when it is not one.
   static std::vector<Member> index(int fd, uint64_t file_size);
@@ -189,36 +196,56 @@ class ParallelGzipSource final : public ByteSource {
 
  private:
   static constexpr uint64_t RecordSize = 8 + PageSize;
-  // One inflated member of the current batch and the pages filled from it: the bodies of records
-  // first_record, first_record + 1, ... in order; `next_filled` is the first not yet taken.
+  // Where the page records lie in the stream, once the parser has read their count.
+  struct Records {
+    bool known = false;
+    uint64_t first = 0, count = 0;
+  };
+  // One inflated member and the pages filled from it: the bodies of records first_record,
+  // first_record + 1, ... in order; `next_filled` is the first not yet taken. Member m is loaded
+  // into slots_[m % slots_.size()] once the parser is done with member m - slots_.size().
   struct Loaded {
+    std::vector<uint8_t> compressed;
     std::vector<uint8_t> data;
     uint64_t stream_offset = 0;  // of data[0] in the whole uncompressed stream
+    uint64_t records_first = 0;  // the Records the member was filled with
     std::vector<FilledPage> filled;
     uint64_t first_record = 0;
     size_t next_filled = 0;
+    bool ok = false;             // inflated and checked (else the file is not this writer's)
+    std::exception_ptr error;    // what loading it threw, if anything (e.g. out of memory)
+    size_t ready_member = SIZE_MAX;  // under mutex_: the member loaded here, once loaded
   };
-  // Moves to a member with bytes left, loading the next batch when needed; false at the end.
+  // Moves to a member with bytes left, waiting for it to be loaded; false at the end.
   bool at_data();
-  void load_batch();
-  // On the member's thread: fills the pages (or finds the roots) of the records wholly inside it.
-  void fill_pages(Loaded& member) const;
+  // Reads, inflates and fills member `m` into `slot` (never throws: failures are recorded there).
+  void load(size_t m, Loaded& slot, const Records& records) const;
+  void loader();
+  // Fills the pages (or finds the roots) of the records wholly inside the member.
+  void fill_pages(Loaded& member, const Records& records) const;
   // Offset within `member` of the body of its filled page `i`.
-  uint64_t body_offset(const Loaded& member, size_t i) const {
-    return records_first_ + (member.first_record + i) * RecordSize + 8 - member.stream_offset;
+  static uint64_t body_offset(const Loaded& member, size_t i) {
+    return member.records_first + (member.first_record + i) * RecordSize + 8 - member.stream_offset;
   }
+  Loaded& slot_of(size_t member) { return slots_[member % slots_.size()]; }
 
   int fd_;
   std::string path_;
   std::vector<Member> members_;
+  std::vector<uint64_t> stream_offsets_;  // of each member's first byte
   bool roots_only_;
-  size_t next_member_ = 0;
-  uint64_t next_stream_offset_ = 0;
-  bool records_known_ = false;
-  uint64_t records_first_ = 0, records_count_ = 0;
-  std::vector<Loaded> batch_;
-  std::vector<std::vector<uint8_t>> compressed_;
+  std::vector<Loaded> slots_;
+  // The parser's side.
   size_t current_ = 0, pos_ = 0;
+  bool in_member_ = false;  // whether slot_of(current_) holds member current_ for the parser
+  // Shared with the loaders, under mutex_.
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  Records records_;
+  size_t next_to_load_ = 1;  // member 0 is the parser's
+  size_t consumed_ = 0;      // members the parser is done with
+  bool stop_ = false;
+  std::vector<std::thread> loaders_;
 };
 
 }  // namespace cannonball::state_io

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -120,6 +121,83 @@ TEST(ParallelGzipSource, FilledPagesAndPlainReadsGiveTheStreamByteForByte) {
   EXPECT_EQ(read_through_source(file.path(), taken), serialize_state(state));
   // The first member is read before the page count is known; the rest are filled ahead.
   EXPECT_GT(taken, 1000u);
+}
+
+TEST(ParallelGzipSource, ReadsManyMoreMembersThanItLoadsAhead) {
+  TempFile file;
+  const State state = mixed_state(6000);  // about 24 MiB: 24 members, each slot reused
+  write_state_file(state, file.path());
+  size_t taken = 0;
+  EXPECT_EQ(read_through_source(file.path(), taken), serialize_state(state));
+  EXPECT_GT(taken, 3500u);  // two of every three filled bodies: all but member 0's and the straddlers
+  StateFileOrigin origin;
+  EXPECT_TRUE(read_state_file(file.path(), origin) == state);
+  EXPECT_TRUE(origin.reusable);  // read by the parallel path, not the fallback stream
+}
+
+// Opens the parallel source over `path`, as read_state_file does.
+struct OpenSource {
+  explicit OpenSource(const std::string& path) : fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    struct stat info {};
+    ::fstat(fd, &info);
+    members = state_io::ParallelGzipSource::index(fd, static_cast<uint64_t>(info.st_size));
+  }
+  ~OpenSource() { ::close(fd); }
+  int fd;
+  std::vector<state_io::ParallelGzipSource::Member> members;
+};
+
+TEST(ParallelGzipSource, DroppedPartWayItStopsItsLoaders) {
+  TempFile file;
+  write_state_file(mixed_state(6000), file.path());
+  OpenSource open(file.path());
+  ASSERT_GT(open.members.size(), 16u);
+  {
+    state_io::ParallelGzipSource unread(open.fd, file.path(), open.members);  // no thread started
+  }
+  for (size_t stop_after : {size_t{1} << 20, size_t{5} << 20}) {  // in member 1, in member 5
+    state_io::ParallelGzipSource source(open.fd, file.path(), open.members);
+    uint8_t head[9];
+    ASSERT_EQ(source.read_some(head, 9), 9u);
+    source.expect_page_records(9, load_be64(head + 1));
+    std::vector<uint8_t> buffer(64 << 10);
+    for (size_t read = 9; read < stop_after;) {
+      const size_t n = source.read_some(buffer.data(), buffer.size());
+      ASSERT_GT(n, 0u);
+      read += n;
+    }
+  }  // the destructor stops the loaders waiting for a free slot and joins them
+}
+
+TEST(ParallelGzipSource, ACorruptMemberIsFoundWhenTheParserReachesIt) {
+  TempFile file;
+  const State state = mixed_state(6000);
+  write_state_file(state, file.path());
+  OpenSource open(file.path());
+  ASSERT_GT(open.members.size(), 16u);
+  // Corrupt the middle of member 12's data: members 0-11 still read, byte for byte.
+  const auto& bad = open.members[12];
+  {
+    const int fd = ::open(file.path().c_str(), O_RDWR | O_CLOEXEC);
+    uint8_t byte;
+    ASSERT_EQ(::pread(fd, &byte, 1, static_cast<off_t>(bad.offset + bad.size / 2)), 1);
+    byte ^= 0x55;
+    ASSERT_EQ(::pwrite(fd, &byte, 1, static_cast<off_t>(bad.offset + bad.size / 2)), 1);
+    ::close(fd);
+  }
+  uint64_t good_bytes = 0;
+  for (size_t m = 0; m < 12; ++m) good_bytes += open.members[m].isize;
+  state_io::ParallelGzipSource source(open.fd, file.path(), open.members);
+  const auto expected = serialize_state(state);
+  std::vector<uint8_t> out;
+  bool not_indexed = false;
+  try {
+    uint8_t buffer[7000];
+    while (const size_t n = source.read_some(buffer, sizeof buffer)) out.insert(out.end(), buffer, buffer + n);
+  } catch (const state_io::ParallelGzipSource::NotIndexed&) { not_indexed = true; }
+  EXPECT_TRUE(not_indexed);
+  ASSERT_EQ(out.size(), good_bytes);
+  EXPECT_TRUE(std::equal(out.begin(), out.end(), expected.begin()));
 }
 
 TEST(ParallelGzipSource, BodiesTakenAsRootsHaveTheRootsOfTheirPages) {
