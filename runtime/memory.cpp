@@ -520,7 +520,23 @@ void hash_page_group_range(const std::vector<Page*>& pages, std::vector<Hash32>&
 
 size_t page_groups(size_t pages) { return (pages + PageGroup - 1) / PageGroup; }
 
+template <class Item>
+void page_roots_split(const Item* items, Hash32* roots, size_t count) {
+  parallel_ranges(page_groups(count), 64, [&](size_t begin, size_t end) {
+    const size_t first = begin * PageGroup;
+    page_roots(items + first, roots + first, std::min(end * PageGroup, count) - first);
+  });
+}
+
 }  // namespace
+
+void page_roots_on_every_core(const Page* const* pages, Hash32* roots, size_t count) {
+  page_roots_split(pages, roots, count);
+}
+
+void page_roots_on_every_core(const uint8_t* const* bodies, Hash32* roots, size_t count) {
+  page_roots_split(bodies, roots, count);
+}
 
 void Memory::BackgroundHash::hash_groups() {
   const size_t groups = page_groups(pages.size());
@@ -551,8 +567,7 @@ void Memory::flush_dirty_pages(const std::function<bool(const Page&)>& select) {
 
   // Page roots: groups of pages on every core.
   std::vector<Hash32> roots(pages.size());
-  parallel_ranges(page_groups(pages.size()), 64,
-                  [&](size_t begin, size_t end) { hash_page_group_range(pages, roots, begin, end); });
+  page_roots_on_every_core(pages.data(), roots.data(), pages.size());
   std::vector<Word> level(pages.size());
   for (size_t i = 0; i < pages.size(); ++i) {
     level[i] = (Word{1} << PageDepth) | pages[i]->index;

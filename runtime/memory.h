@@ -60,6 +60,9 @@ void page_roots(const Page* const* pages, Hash32* roots, size_t count);
 // The same for pages given as pointers to their PageSize bytes, at any alignment (a loader hashes
 // page records where they lie in its buffer).
 void page_roots(const uint8_t* const* bodies, Hash32* roots, size_t count);
+// page_roots with the groups of eight split across the cores (one thread below 512 pages).
+void page_roots_on_every_core(const Page* const* pages, Hash32* roots, size_t count);
+void page_roots_on_every_core(const uint8_t* const* bodies, Hash32* roots, size_t count);
 
 // The merkle root (spec §3) of a memory whose present pages have these roots (page_roots of their
 // bytes), listed once each in ascending index order. Absent pages are zero.

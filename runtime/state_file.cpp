@@ -133,16 +133,12 @@ class PageRootList {
 
  private:
   static constexpr size_t Batch = 1024;  // 4 MiB of bodies
-  static constexpr size_t Group = 8;     // pages per page_roots call, its widest kernel's lanes
   void hash_pending() {
     const size_t count = pending_.size();
     std::vector<const uint8_t*> bodies(count);
     std::vector<Hash32> roots(count);
     for (size_t i = 0; i < count; ++i) bodies[i] = bodies_.get() + i * PageSize;
-    parallel_ranges((count + Group - 1) / Group, 8, [&](size_t begin, size_t end) {
-      const size_t first = begin * Group;
-      page_roots(bodies.data() + first, roots.data() + first, std::min(end * Group, count) - first);
-    });
+    page_roots_on_every_core(bodies.data(), roots.data(), count);
     for (size_t i = 0; i < count; ++i) roots_[pending_[i]].root = roots[i];
     pending_.clear();
   }
