@@ -11,34 +11,17 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <random>
 
 #include "runtime/state_file.h"
 #include "runtime/keccak.h"
 #include "runtime/state_file_sources.h"
+#include "tests/runtime/test_util.h"
 
 namespace cannonball {
 namespace {
 
-namespace fs = std::filesystem;
-
-class TempFile {
- public:
-  TempFile() {
-    std::string pattern = (fs::temp_directory_path() / "cannonball-sources-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    dir_ = pattern;
-  }
-  ~TempFile() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path() const { return (dir_ / "state.bin.gz").string(); }
-
- private:
-  fs::path dir_;
-};
+using test::TempDir;
 
 // Random pages, all-zero pages and sparse pages, over enough members (1 MiB each) that page
 // records straddle member boundaries many times.
@@ -59,6 +42,18 @@ State mixed_state(Word pages) {
   return state;
 }
 
+// The descriptor and member list of `path`, as read_state_file opens a parallel source.
+struct OpenSource {
+  explicit OpenSource(const std::string& path) : fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    struct stat info {};
+    ::fstat(fd, &info);
+    members = state_io::ParallelGzipSource::index(fd, static_cast<uint64_t>(info.st_size));
+  }
+  ~OpenSource() { ::close(fd); }
+  int fd;
+  std::vector<state_io::ParallelGzipSource::Member> members;
+};
+
 // Reads the whole uncompressed stream through a ParallelGzipSource as a parser would: the header
 // plainly, then each record's index plainly and its body taken whole when the source filled it,
 // except that every third filled body is read plainly instead (the source must then serve its
@@ -66,13 +61,10 @@ State mixed_state(Word pages) {
 // appended as zeros and its root to `roots` (with its index). Counts the bodies taken.
 std::vector<uint8_t> read_through_source(const std::string& path, size_t& taken, bool roots_only = false,
                                          std::vector<PageRoot>* roots = nullptr) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  EXPECT_GE(fd, 0);
-  struct stat info {};
-  ::fstat(fd, &info);
-  auto members = state_io::ParallelGzipSource::index(fd, static_cast<uint64_t>(info.st_size));
-  EXPECT_GT(members.size(), 4u);
-  state_io::ParallelGzipSource source(fd, path, std::move(members), roots_only);
+  OpenSource open(path);
+  EXPECT_GE(open.fd, 0);
+  EXPECT_GT(open.members.size(), 4u);
+  state_io::ParallelGzipSource source(open.fd, path, open.members, roots_only);
   std::vector<uint8_t> out;
   auto read_plain = [&](size_t size) {
     while (size > 0) {
@@ -109,54 +101,44 @@ std::vector<uint8_t> read_through_source(const std::string& path, size_t& taken,
   }
   uint8_t buffer[4096];
   while (const size_t n = source.read_some(buffer, sizeof buffer)) out.insert(out.end(), buffer, buffer + n);
-  ::close(fd);
   return out;
 }
 
 TEST(ParallelGzipSource, FilledPagesAndPlainReadsGiveTheStreamByteForByte) {
-  TempFile file;
+  TempDir dir;
+  const std::string path = dir.file("state.bin.gz");
   const State state = mixed_state(2000);  // about 8 MiB: 8 members, so two batches and more
-  write_state_file(state, file.path());
+  write_state_file(state, path);
   size_t taken = 0;
-  EXPECT_EQ(read_through_source(file.path(), taken), serialize_state(state));
+  EXPECT_EQ(read_through_source(path, taken), serialize_state(state));
   // The first member is read before the page count is known; the rest are filled ahead.
   EXPECT_GT(taken, 1000u);
 }
 
 TEST(ParallelGzipSource, ReadsManyMoreMembersThanItLoadsAhead) {
-  TempFile file;
+  TempDir dir;
+  const std::string path = dir.file("state.bin.gz");
   const State state = mixed_state(6000);  // about 24 MiB: 24 members, each slot reused
-  write_state_file(state, file.path());
+  write_state_file(state, path);
   size_t taken = 0;
-  EXPECT_EQ(read_through_source(file.path(), taken), serialize_state(state));
+  EXPECT_EQ(read_through_source(path, taken), serialize_state(state));
   EXPECT_GT(taken, 3500u);  // two of every three filled bodies: all but member 0's and the straddlers
   StateFileOrigin origin;
-  EXPECT_TRUE(read_state_file(file.path(), origin) == state);
+  EXPECT_TRUE(read_state_file(path, origin) == state);
   EXPECT_TRUE(origin.reusable);  // read by the parallel path, not the fallback stream
 }
 
-// Opens the parallel source over `path`, as read_state_file does.
-struct OpenSource {
-  explicit OpenSource(const std::string& path) : fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
-    struct stat info {};
-    ::fstat(fd, &info);
-    members = state_io::ParallelGzipSource::index(fd, static_cast<uint64_t>(info.st_size));
-  }
-  ~OpenSource() { ::close(fd); }
-  int fd;
-  std::vector<state_io::ParallelGzipSource::Member> members;
-};
-
 TEST(ParallelGzipSource, DroppedPartWayItStopsItsLoaders) {
-  TempFile file;
-  write_state_file(mixed_state(6000), file.path());
-  OpenSource open(file.path());
+  TempDir dir;
+  const std::string path = dir.file("state.bin.gz");
+  write_state_file(mixed_state(6000), path);
+  OpenSource open(path);
   ASSERT_GT(open.members.size(), 16u);
   {
-    state_io::ParallelGzipSource unread(open.fd, file.path(), open.members);  // no thread started
+    state_io::ParallelGzipSource unread(open.fd, path, open.members);  // no thread started
   }
   for (size_t stop_after : {size_t{1} << 20, size_t{5} << 20}) {  // in member 1, in member 5
-    state_io::ParallelGzipSource source(open.fd, file.path(), open.members);
+    state_io::ParallelGzipSource source(open.fd, path, open.members);
     uint8_t head[9];
     ASSERT_EQ(source.read_some(head, 9), 9u);
     source.expect_page_records(9, load_be64(head + 1));
@@ -170,15 +152,16 @@ TEST(ParallelGzipSource, DroppedPartWayItStopsItsLoaders) {
 }
 
 TEST(ParallelGzipSource, ACorruptMemberIsFoundWhenTheParserReachesIt) {
-  TempFile file;
+  TempDir dir;
+  const std::string path = dir.file("state.bin.gz");
   const State state = mixed_state(6000);
-  write_state_file(state, file.path());
-  OpenSource open(file.path());
+  write_state_file(state, path);
+  OpenSource open(path);
   ASSERT_GT(open.members.size(), 16u);
   // Corrupt the middle of member 12's data: members 0-11 still read, byte for byte.
   const auto& bad = open.members[12];
   {
-    const int fd = ::open(file.path().c_str(), O_RDWR | O_CLOEXEC);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
     uint8_t byte;
     ASSERT_EQ(::pread(fd, &byte, 1, static_cast<off_t>(bad.offset + bad.size / 2)), 1);
     byte ^= 0x55;
@@ -187,7 +170,7 @@ TEST(ParallelGzipSource, ACorruptMemberIsFoundWhenTheParserReachesIt) {
   }
   uint64_t good_bytes = 0;
   for (size_t m = 0; m < 12; ++m) good_bytes += open.members[m].isize;
-  state_io::ParallelGzipSource source(open.fd, file.path(), open.members);
+  state_io::ParallelGzipSource source(open.fd, path, open.members);
   const auto expected = serialize_state(state);
   std::vector<uint8_t> out;
   bool not_indexed = false;
@@ -201,12 +184,13 @@ TEST(ParallelGzipSource, ACorruptMemberIsFoundWhenTheParserReachesIt) {
 }
 
 TEST(ParallelGzipSource, BodiesTakenAsRootsHaveTheRootsOfTheirPages) {
-  TempFile file;
+  TempDir dir;
+  const std::string path = dir.file("state.bin.gz");
   const State state = mixed_state(2000);
-  write_state_file(state, file.path());
+  write_state_file(state, path);
   size_t taken = 0;
   std::vector<PageRoot> roots;
-  const auto stream = read_through_source(file.path(), taken, true, &roots);
+  const auto stream = read_through_source(path, taken, true, &roots);
   // Bodies taken as roots read as zeros here; everything else is the stream unchanged.
   auto expected = serialize_state(state);
   ASSERT_EQ(stream.size(), expected.size());
@@ -222,13 +206,12 @@ TEST(ParallelGzipSource, BodiesTakenAsRootsHaveTheRootsOfTheirPages) {
 }
 
 TEST(ParallelGzipSource, ClaimsOfMoreRecordsThanTheDataHoldsFillOnlyWhatIsThere) {
-  TempFile file;
+  TempDir dir;
+  const std::string path = dir.file("state.bin.gz");
   const State state = mixed_state(600);
-  write_state_file(state, file.path());
-  const int fd = ::open(file.path().c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat info {};
-  ::fstat(fd, &info);
-  state_io::ParallelGzipSource source(fd, file.path(), state_io::ParallelGzipSource::index(fd, info.st_size));
+  write_state_file(state, path);
+  OpenSource open(path);
+  state_io::ParallelGzipSource source(open.fd, path, open.members);
   uint8_t head[9];
   ASSERT_EQ(source.read_some(head, 9), 9u);
   source.expect_page_records(9, ~Word{0} / 8);  // a count no file can hold
@@ -251,7 +234,6 @@ TEST(ParallelGzipSource, ClaimsOfMoreRecordsThanTheDataHoldsFillOnlyWhatIsThere)
     if (n == 0) break;
     rest.insert(rest.end(), buffer, buffer + n);
   }
-  ::close(fd);
   const auto expected = serialize_state(state);
   EXPECT_EQ(rest, std::vector<uint8_t>(expected.begin() + 9, expected.end()));
   EXPECT_GT(taken, 300u);
@@ -266,26 +248,26 @@ void expect_same_but_memory(const State& read, const State& state) {
 }
 
 TEST(StateFile, RootOnlyReadsGiveTheMemoryRootOfEveryLayout) {
-  TempFile file;
+  TempDir dir;
+  const std::string path = dir.file("state.bin.gz");
   State state = mixed_state(2000);
   const Hash32 root = state.memory.merkle_root();
   const StateWitness witness = encode_witness(state);
-  const std::string dir = fs::path(file.path()).parent_path().string();
   // This writer's .bin.gz (bodies hashed where the members are inflated), a plain .bin, and a
   // one-member gzip stream of another writer (every body copied into a batch and hashed there).
-  write_state_file(state, dir + "/state.bin.gz");
-  write_state_file(state, dir + "/state.bin");
+  write_state_file(state, dir.file("state.bin.gz"));
+  write_state_file(state, dir.file("state.bin"));
   {
     const auto bytes = serialize_state(state);
-    gzFile gz = gzopen((dir + "/foreign.bin.gz").c_str(), "wb6");
+    gzFile gz = gzopen(dir.file("foreign.bin.gz").c_str(), "wb6");
     ASSERT_NE(gz, nullptr);
     ASSERT_EQ(gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size())), static_cast<int>(bytes.size()));
     ASSERT_EQ(gzclose(gz), Z_OK);
   }
-  for (const char* name : {"/state.bin.gz", "/state.bin", "/foreign.bin.gz"}) {
+  for (const char* name : {"state.bin.gz", "state.bin", "foreign.bin.gz"}) {
     StateFileOrigin origin;
     Hash32 read_root{};
-    const State read = read_state_file(dir + name, origin, {.memory_root = &read_root});
+    const State read = read_state_file(dir.file(name), origin, {.memory_root = &read_root});
     EXPECT_EQ(read_root, root) << name;
     EXPECT_EQ(read.memory.page_count(), 0u) << name;
     expect_same_but_memory(read, state);
@@ -294,22 +276,23 @@ TEST(StateFile, RootOnlyReadsGiveTheMemoryRootOfEveryLayout) {
 }
 
 TEST(StateFile, RootOnlyReadOfAnEmptyMemoryIsTheEmptyRoot) {
-  TempFile file;
+  TempDir dir;
+  const std::string path = dir.file("state.bin.gz");
   State state = make_initial_state(0x1000);
   state.memory = Memory();
-  write_state_file(state, file.path());
+  write_state_file(state, path);
   StateFileOrigin origin;
   Hash32 root{};
-  read_state_file(file.path(), origin, {.memory_root = &root});
+  read_state_file(path, origin, {.memory_root = &root});
   EXPECT_EQ(root, zero_hash(TreeDepth));
   EXPECT_EQ(root, state.memory.merkle_root());
 }
 
 TEST(StateFile, RootOnlyReadsRejectWhatFullReadsReject) {
-  TempFile file;
+  TempDir dir;
   const State state = mixed_state(300);
   auto bytes = serialize_state(state);
-  const std::string path = fs::path(file.path()).parent_path().string() + "/state.bin";
+  const std::string path = dir.file("state.bin");
   const auto rejected = [&](const std::vector<uint8_t>& contents) {
     {
       std::FILE* out = std::fopen(path.c_str(), "wb");
